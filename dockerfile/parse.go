@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/moby/buildkit/frontend/dockerfile/command"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
@@ -36,7 +37,7 @@ func Parse(name string, r io.Reader, opts Options) (*Image, error) {
 	}
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
-		return nil, parserError(name, err)
+		return nil, parserError(name, data, err)
 	}
 	return build(name, res, opts)
 }
@@ -78,7 +79,7 @@ func checkText(name string, data []byte) error {
 
 // parserError turns buildkit's error into *Error. The parser counts lines
 // from 0 for errors in parser directives and from 1 everywhere else.
-func parserError(name string, err error) error {
+func parserError(name string, data []byte, err error) error {
 	e := &Error{File: name, Err: err}
 	var located *parser.LocationError
 	if errors.As(err, &located) {
@@ -94,6 +95,26 @@ func parserError(name string, err error) error {
 	case msg == "file with no instructions":
 		e.Line = 0
 		e.Err = errors.New("the Dockerfile has only comments: it needs at least a FROM instruction")
+	default:
+		e.Instruction = instructionAt(data, e.Line)
 	}
 	return e
+}
+
+// instructionAt is the instruction keyword that starts line n (1-based),
+// upper case, or "" when the line does not start with one.
+func instructionAt(data []byte, n int) string {
+	for i := 1; i < n && len(data) > 0; i++ {
+		_, data, _ = bytes.Cut(data, []byte{'\n'})
+	}
+	line, _, _ := bytes.Cut(data, []byte{'\n'})
+	fields := strings.Fields(string(line))
+	if n < 1 || len(fields) == 0 {
+		return ""
+	}
+	word := strings.ToLower(fields[0])
+	if _, ok := command.Commands[word]; !ok {
+		return ""
+	}
+	return strings.ToUpper(word)
 }
