@@ -1,6 +1,11 @@
 package dockerfile
 
-import "github.com/moby/buildkit/frontend/dockerfile/shell"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+)
 
 // vars is the set of variables a word is expanded with: build args, ARGs
 // and ENVs in effect, later ones replacing earlier ones. It implements
@@ -67,7 +72,7 @@ func (x *expander) word(w string, env *vars, ignore map[string]struct{}) (string
 	}
 	res, err := x.lex.ProcessWordWithMatches(w, env)
 	x.note(res.Unmatched, ignore)
-	return res.Result, err
+	return res.Result, clarify(w, err)
 }
 
 // words is ProcessWords: split into words after expansion (EXPOSE).
@@ -80,7 +85,16 @@ func (x *expander) words(w string, env *vars, ignore map[string]struct{}) ([]str
 	}
 	res, err := x.lex.ProcessWordWithMatches(w, env)
 	x.note(res.Unmatched, ignore)
-	return res.Words, err
+	return res.Words, clarify(w, err)
+}
+
+// clarify replaces the lexer's message for a word that ends inside "${NAME",
+// which names the end of input as an unprintable modifier.
+func clarify(w string, err error) error {
+	if err != nil && strings.Contains(err.Error(), "unsupported modifier (\uFFFD)") {
+		return fmt.Errorf("failed to process %q: syntax error: missing '}'", w)
+	}
+	return err
 }
 
 func (x *expander) note(names, ignore map[string]struct{}) {
