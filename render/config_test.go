@@ -119,6 +119,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"env bad name", "", "env:\n  1A: b\n", `nap.yaml:2: env: invalid name "1A"`},
 		{"env name with =", "", "env: {\"A=B\": c}\n", `nap.yaml:1: env: invalid name "A=B"`},
 		{"env NAP_", "", "env: {NAP_RELEASE: x}\n", `nap.yaml:1: env: "NAP_RELEASE" is set by nap`},
+		{"env too long", "", "env: {A: " + strings.Repeat("x", 1025) + "}\n", "nap.yaml:1: env.A: a value may be 1024 bytes at most, this one is 1025"},
 		{"build arg newline", "", "build_args: {V: \"1\\r2\"}\n", "nap.yaml:1: build_args.V: a value cannot hold a line break"},
 		{"dockerfile absolute", "", "dockerfile: /etc/passwd\n", `nap.yaml:1: dockerfile: "/etc/passwd" is absolute`},
 		{"dockerfile escapes", "", "dockerfile: a/../../x\n", `nap.yaml:1: dockerfile: "a/../../x" leaves the repository`},

@@ -133,7 +133,7 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		}
 		r.rel.App = filepath.Base(abs)
 		if err := render.ValidApp(r.rel.App); err != nil {
-			return nil, &exitError{exitUsage, fmt.Errorf("%v (the name of directory %s): name the app with --app", err, dir)}
+			return nil, &exitError{exitUsage, fmt.Errorf("%v (taken from the directory's name): name the app with --app", err)}
 		}
 	} else if err := render.ValidApp(r.rel.App); err != nil {
 		return nil, &exitError{exitUsage, fmt.Errorf("--app: %v", err)}
@@ -262,7 +262,7 @@ func marshalAll(files []*unit.File) ([]string, [][]byte, error) {
 	for i, f := range files {
 		b, err := unit.Marshal(f)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", f.Name, err)
+			return nil, nil, err
 		}
 		names[i], blobs[i] = f.Name, b
 	}
