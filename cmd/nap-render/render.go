@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -192,28 +191,6 @@ func fileErr(path string, err error) error {
 		err = pe.Err
 	}
 	return &exitError{exitEnv, fmt.Errorf("%s: %v", path, err)}
-}
-
-// headRev is HEAD of the git work tree holding dir.
-func headRev(dir string) (string, error) {
-	cmd := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree", "--verify", "-q", "HEAD")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if errors.Is(err, exec.ErrNotFound) {
-		return "", &exitError{exitEnv, errors.New("git is not installed: give --rev SHA")}
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) == 0 || lines[0] != "true" {
-		return "", &exitError{exitUsage, fmt.Errorf("%s is not in a git work tree: give --rev SHA", dir)}
-	}
-	if err != nil || len(lines) != 2 {
-		return "", &exitError{exitUsage, fmt.Errorf("%s: the git work tree has no commit yet: commit, or give --rev SHA", dir)}
-	}
-	if err := render.ValidRev(lines[1]); err != nil {
-		return "", &exitError{exitEnv, fmt.Errorf("git rev-parse HEAD: %v", err)}
-	}
-	return lines[1], nil
 }
 
 func runRender(args []string, stdout, stderr io.Writer) error {
