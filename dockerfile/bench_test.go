@@ -19,7 +19,9 @@ func benchDockerfile(n int) []byte {
 	kinds := []func(i int) string{
 		func(i int) string { return fmt.Sprintf("ENV VAR_%d=\"value $PORT %d\" OTHER_%d=plain\n", i, i, i) },
 		func(i int) string { return fmt.Sprintf("LABEL org.example.key%d=\"v%d\"\n", i, i) },
-		func(i int) string { return fmt.Sprintf("RUN apt-get install -y pkg%d && \\\n    rm -rf /var/lib/apt/lists/*\n", i) },
+		func(i int) string {
+			return fmt.Sprintf("RUN apt-get install -y pkg%d && \\\n    rm -rf /var/lib/apt/lists/*\n", i)
+		},
 		func(i int) string { return fmt.Sprintf("COPY --from=build /out/app /usr/local/bin/app%d\n", i) },
 		func(i int) string { return fmt.Sprintf("EXPOSE %d ${PORT}/tcp\n", 9000+i%500) },
 		func(i int) string { return fmt.Sprintf("ARG OPT_%d=x%d\n", i, i) },
