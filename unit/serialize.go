@@ -62,14 +62,17 @@ func Marshal(f *File) ([]byte, error) {
 		}
 		sections[i] = sec
 	}
-	var b bytes.Buffer
-	b.Grow(len(Header) + 1 + 64*cap(entries))
-	b.WriteString(Header)
-	b.WriteByte('\n')
-	if _, err := b.ReadFrom(sd.SerializeSections(sections)); err != nil {
-		return nil, err
+	body := sd.SerializeSections(sections)
+	buf, ok := body.(*bytes.Buffer)
+	if !ok { // go-systemd returns a *bytes.Buffer today; stay correct if not
+		buf = new(bytes.Buffer)
+		if _, err := buf.ReadFrom(body); err != nil {
+			return nil, err
+		}
 	}
-	return b.Bytes(), nil
+	out := make([]byte, 0, len(Header)+1+buf.Len())
+	out = append(out, Header+"\n"...)
+	return append(out, buf.Bytes()...), nil
 }
 
 // Write is Marshal to w.
@@ -127,16 +130,16 @@ func encodeOption(section string, o Option) (string, error) {
 		}
 		return v, nil
 	}
-	if _, err := resolveSpecifiers(v); err != nil {
+	if err := checkSpecifiers(v); err != nil {
 		return "", err
 	}
 	switch {
 	case isExecOption(o.Name):
-		if _, err := SplitExec(v); err != nil {
+		if err := walkExec(v, func([]byte) {}); err != nil {
 			return "", err
 		}
 	case o.Name == "Environment":
-		if _, err := SplitEnv(v); err != nil {
+		if err := walkEnv(v, func([]byte) {}); err != nil {
 			return "", err
 		}
 	}
@@ -152,7 +155,20 @@ func isExecOption(name string) bool {
 }
 
 func validValue(v string) error {
+	ascii := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 0x80 {
+			ascii = false
+			break
+		} else if c < ' ' && c != '\t' || c == 0x7f {
+			ascii = false // let the loop below name it
+			break
+		}
+	}
 	for i, r := range v {
+		if ascii {
+			break
+		}
 		switch {
 		case r == '\r' || r == '\n':
 			return fmt.Errorf("value holds a line break at byte %d", i)
