@@ -423,18 +423,22 @@ func checkSpecifier[S []byte | string](s S, i int) error {
 // unescapeDollars undoes "$$" in place; any other '$' is a variable
 // reference.
 func unescapeDollars(w []byte) ([]byte, error) {
-	if bytes.IndexByte(w, '$') < 0 {
+	i := bytes.IndexByte(w, '$')
+	if i < 0 {
 		return w, nil
 	}
-	out := w[:0]
-	for i := 0; i < len(w); i++ {
-		if w[i] == '$' {
-			if i+1 == len(w) || w[i+1] != '$' {
-				return nil, fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", w)
-			}
-			i++
+	out := w[:i]
+	for i < len(w) {
+		// w[i] is '$': keep one of "$$", then copy up to the next '$'.
+		if i+1 == len(w) || w[i+1] != '$' {
+			return nil, fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", w)
 		}
-		out = append(out, w[i])
+		n := bytes.IndexByte(w[i+2:], '$')
+		if n < 0 {
+			n = len(w) - i - 2
+		}
+		out = append(out, w[i+1:i+2+n]...)
+		i += 2 + n
 	}
 	return out, nil
 }
