@@ -67,9 +67,9 @@ func FuzzExec(f *testing.F) {
 }
 
 // napExecutable: an executable systemd takes as it is (flag characters at its
-// start would be read as prefixes).
+// start would be read as prefixes, a lone ";" as a separator).
 func napExecutable(exe string) bool {
-	return exe != "" && !strings.ContainsRune("-@:+!", rune(exe[0])) && validExecutable([]byte(exe)) == nil
+	return exe != "" && exe != ";" && !strings.ContainsRune("-@:+!", rune(exe[0])) && validExecutable([]byte(exe)) == nil
 }
 
 // FuzzMarshal: for any section, option name and value, Marshal fails or the
