@@ -22,6 +22,9 @@ const (
 
 // Exec returns the command-line value (for ExecStart= and friends) that
 // systemd splits back into exactly argv: literal words, no flags.
+// argv[0] must be an absolute path (or a file name) that does not start with
+// one of "-@:+!" and is not ";": systemd reads those as prefixes or a
+// separator whatever the quoting. Marshal refuses what else systemd would.
 func Exec(argv ...string) string {
 	words := make([]Text, len(argv))
 	for i, a := range argv {
