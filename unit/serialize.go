@@ -93,10 +93,17 @@ func countOptions(f *File) int {
 	return n
 }
 
-// validKey checks a section or option name: [A-Za-z0-9-]+.
+// maxKeyLen bounds section and option names, far above any systemd or fleet
+// knows, so that a name alone never makes a line too long.
+const maxKeyLen = 256
+
+// validKey checks a section or option name: [A-Za-z0-9-]{1,256}.
 func validKey(k, what string) error {
-	if k == "" {
+	switch {
+	case k == "":
 		return fmt.Errorf("empty %s name", what)
+	case len(k) > maxKeyLen:
+		return fmt.Errorf("%s name %.40q… is %d bytes long, more than %d", what, k, len(k), maxKeyLen)
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
