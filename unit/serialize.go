@@ -62,14 +62,17 @@ func Marshal(f *File) ([]byte, error) {
 		}
 		sections[i] = sec
 	}
-	var b bytes.Buffer
-	b.Grow(len(Header) + 1 + 64*cap(entries))
-	b.WriteString(Header)
-	b.WriteByte('\n')
-	if _, err := b.ReadFrom(sd.SerializeSections(sections)); err != nil {
-		return nil, err
+	body := sd.SerializeSections(sections)
+	buf, ok := body.(*bytes.Buffer)
+	if !ok { // go-systemd returns a *bytes.Buffer today; stay correct if not
+		buf = new(bytes.Buffer)
+		if _, err := buf.ReadFrom(body); err != nil {
+			return nil, err
+		}
 	}
-	return b.Bytes(), nil
+	out := make([]byte, 0, len(Header)+1+buf.Len())
+	out = append(out, Header+"\n"...)
+	return append(out, buf.Bytes()...), nil
 }
 
 // Write is Marshal to w.
@@ -90,10 +93,17 @@ func countOptions(f *File) int {
 	return n
 }
 
-// validKey checks a section or option name: [A-Za-z0-9-]+.
+// maxKeyLen bounds section and option names, far above any systemd or fleet
+// knows, so that a name alone never makes a line too long.
+const maxKeyLen = 256
+
+// validKey checks a section or option name: [A-Za-z0-9-]{1,256}.
 func validKey(k, what string) error {
-	if k == "" {
+	switch {
+	case k == "":
 		return fmt.Errorf("empty %s name", what)
+	case len(k) > maxKeyLen:
+		return fmt.Errorf("%s name %.40q… is %d bytes long, more than %d", what, k, len(k), maxKeyLen)
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
@@ -127,16 +137,16 @@ func encodeOption(section string, o Option) (string, error) {
 		}
 		return v, nil
 	}
-	if _, err := resolveSpecifiers(v); err != nil {
+	if err := checkSpecifiers(v); err != nil {
 		return "", err
 	}
 	switch {
 	case isExecOption(o.Name):
-		if _, err := SplitExec(v); err != nil {
+		if err := walkExec(v, func([]byte) {}); err != nil {
 			return "", err
 		}
 	case o.Name == "Environment":
-		if _, err := SplitEnv(v); err != nil {
+		if err := walkEnv(v, func([]byte) {}); err != nil {
 			return "", err
 		}
 	}
@@ -152,7 +162,20 @@ func isExecOption(name string) bool {
 }
 
 func validValue(v string) error {
+	ascii := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 0x80 {
+			ascii = false
+			break
+		} else if c < ' ' && c != '\t' || c == 0x7f {
+			ascii = false // let the loop below name it
+			break
+		}
+	}
 	for i, r := range v {
+		if ascii {
+			break
+		}
 		switch {
 		case r == '\r' || r == '\n':
 			return fmt.Errorf("value holds a line break at byte %d", i)

@@ -22,8 +22,9 @@ var hostile = []string{
 // hostile values: it must load them without a warning.
 func TestSystemdAcceptsHostileValues(t *testing.T) {
 	f := unit.NewFile("hostile.service")
-	u := f.Section("Unit")
+	f.Section("Unit")
 	svc := f.Section("Service")
+	u := &f.Sections[0] // taken after the last section was added, so it stays valid
 	svc.Add("Type", unit.Lit("oneshot"))
 	argv := []string{"/bin/echo"}
 	for i, h := range hostile {
