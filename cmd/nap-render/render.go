@@ -265,24 +265,35 @@ func replaceDir(dir string, names []string, blobs [][]byte) error {
 	if err != nil {
 		return fileErr(dir, err)
 	}
-	defer os.RemoveAll(tmp)
+	fail := func(err error) error {
+		os.RemoveAll(tmp)
+		return fileErr(dir, err)
+	}
 	for i, n := range names {
 		if err := os.WriteFile(filepath.Join(tmp, n), blobs[i], 0o644); err != nil {
-			return fileErr(dir, err)
+			return fail(err)
 		}
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fileErr(dir, err)
+		return fail(err)
 	}
 	old := tmp + ".old"
-	if err := os.Rename(dir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fileErr(dir, err)
+	hadOld := true
+	if err := os.Rename(dir, old); errors.Is(err, fs.ErrNotExist) {
+		hadOld = false
+	} else if err != nil {
+		return fail(err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		os.Rename(old, dir) // put the previous set back
-		return fileErr(dir, err)
+		if hadOld {
+			os.Rename(old, dir) // put the previous set back
+		}
+		return fail(err)
 	}
-	return os.RemoveAll(old)
+	if hadOld {
+		return os.RemoveAll(old)
+	}
+	return nil
 }
 
 func isUnitName(n string) bool {
