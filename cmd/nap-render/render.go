@@ -258,6 +258,9 @@ func replaceDir(dir string, names []string, blobs [][]byte) error {
 				return fmt.Errorf("-o %s: it holds %s, which is not a unit file: give a new or a units-only directory", dir, e.Name())
 			}
 		}
+		if sameFiles(dir, entries, names, blobs) {
+			return nil // already this set: keep the files and their times
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fileErr(dir, err)
 	}
@@ -294,6 +297,21 @@ func replaceDir(dir string, names []string, blobs [][]byte) error {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// sameFiles reports whether dir (listed as entries) holds exactly the named
+// files with exactly these bytes.
+func sameFiles(dir string, entries []fs.DirEntry, names []string, blobs [][]byte) bool {
+	if len(entries) != len(names) {
+		return false
+	}
+	for i, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil || !bytes.Equal(b, blobs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func isUnitName(n string) bool {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // renderCLI runs nap-render in-process and returns what a user sees.
@@ -80,6 +81,23 @@ func TestRenderOutputDir(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".units*")); len(left) > 0 {
 		t.Errorf("temporary directories left: %q", left)
+	}
+
+	// The same set again: the files are left as they are.
+	stamp := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	build := filepath.Join(out, "other.build.0123456789ab.service")
+	os.Chtimes(build, stamp, stamp)
+	if code, _, errs := renderCLI(t, "", "render", "--config", "/dev/null", "--rev", renderTestRev, "--app", "other", "-o", out, dir); code != 0 {
+		t.Fatalf("again: exit %d: %s", code, errs)
+	}
+	if st, err := os.Stat(build); err != nil || !st.ModTime().Equal(stamp) {
+		t.Errorf("an identical render rewrote %s", build)
+	}
+	// A changed file makes a new set.
+	os.WriteFile(build, []byte("changed"), 0o644)
+	renderCLI(t, "", "render", "--config", "/dev/null", "--rev", renderTestRev, "--app", "other", "-o", out, dir)
+	if b, _ := os.ReadFile(build); !strings.HasPrefix(string(b), "# Generated") {
+		t.Errorf("a changed file was not replaced: %q", b)
 	}
 
 	// A failure leaves the previous set as it was.
