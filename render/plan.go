@@ -104,13 +104,17 @@ func (p *plan) resolvePorts(cfg *Config, pr *proc) error {
 		}
 		if !found {
 			at := fmt.Sprintf("processes.%s.ports.%d", pr.name, i)
+			file := cfg.appFile
+			if file == "" { // a Config built by hand
+				file = AppFile
+			}
 			if !img.External {
-				return &ConfigError{File: cfg.appFile, Line: cfg.where[at], Msg: fmt.Sprintf(
+				return &ConfigError{File: file, Line: cfg.where[at], Msg: fmt.Sprintf(
 					"processes.%s.ports: %d is not EXPOSEd: add EXPOSE %d to the Dockerfile or remove it here", pr.name, n, n)}
 			}
 			p.warnings = append(p.warnings, fmt.Sprintf(
 				"%s:%d: processes.%s.ports: %d is not EXPOSEd by the Dockerfile; the base image %s may expose it, which is checked after the build",
-				cfg.appFile, cfg.where[at], pr.name, n, img.Base))
+				file, cfg.where[at], pr.name, n, img.Base))
 			pr.ports = append(pr.ports, dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: "tcp"})
 		}
 	}
