@@ -127,15 +127,7 @@ func TestRenderRevFromGit(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "is not in a git work tree: give --rev SHA") {
 		t.Errorf("outside git: exit %d, stderr %q", code, errs)
 	}
-	git := func(args ...string) string {
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t", "GIT_CONFIG_GLOBAL=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %q: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := func(args ...string) string { return renderGit(t, dir, args...) }
 	git("init", "-q")
 	code, _, errs = renderCLI(t, "", "render", "--config", "/dev/null", dir)
 	if code != 2 || !strings.Contains(errs, "no commit yet") {
@@ -226,15 +218,7 @@ func TestInspectCommand(t *testing.T) {
 func TestReadHeadMatchesGit(t *testing.T) {
 	root := t.TempDir()
 	repo := filepath.Join(root, "repo")
-	git := func(dir string, args ...string) string {
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t", "GIT_CONFIG_GLOBAL=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %q: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := func(dir string, args ...string) string { return renderGit(t, dir, args...) }
 	os.MkdirAll(filepath.Join(repo, "sub", "dir"), 0o755)
 	os.WriteFile(filepath.Join(repo, "sub", "dir", "f"), []byte("1"), 0o644)
 	git(root, "init", "-q", "-b", "main", repo)
@@ -266,4 +250,16 @@ func TestReadHeadMatchesGit(t *testing.T) {
 	if rev, ok := readHead(t.TempDir()); ok {
 		t.Errorf("outside git: readHead = %q", rev)
 	}
+}
+
+// renderGit runs git in dir with a fixed identity and no user config.
+func renderGit(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %q: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
