@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,8 +99,10 @@ func (p *plan) resolvePorts(cfg *Config, pr *proc) error {
 		found := false
 		for _, q := range img.Ports {
 			if int(q.Start) <= n && n <= int(q.End) {
-				pr.ports = append(pr.ports, dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: q.Proto})
 				found = true
+				if one := (dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: q.Proto}); !slices.Contains(pr.ports, one) {
+					pr.ports = append(pr.ports, one) // once, even when EXPOSE ranges overlap
+				}
 			}
 		}
 		if !found {
@@ -114,7 +117,7 @@ func (p *plan) resolvePorts(cfg *Config, pr *proc) error {
 			}
 			p.warnings = append(p.warnings, fmt.Sprintf(
 				"%s:%d: processes.%s.ports: %d is not EXPOSEd by the Dockerfile; the base image %s may expose it, which is checked after the build",
-				file, cfg.where[at], pr.name, n, img.Base))
+				file, cfg.where[at], pr.name, n, quoteName(img.Base)))
 			pr.ports = append(pr.ports, dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: "tcp"})
 		}
 	}
