@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -139,7 +140,10 @@ func SplitExec(value string) ([]string, error) {
 // buffer that is reused for the next word, so that Marshal can check a
 // command line without allocating its argv.
 func walkExec(value string, fn func(word []byte)) error {
-	buf, rest, ok, err := extractWord(value, nil)
+	scratch := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(scratch)
+	buf, rest, ok, err := extractWord(value, (*scratch)[:0])
+	defer func() { *scratch = buf[:0] }()
 	if err != nil || !ok {
 		return err
 	}
@@ -156,7 +160,7 @@ func walkExec(value string, fn func(word []byte)) error {
 	fn(exe)
 	words := 1
 	for {
-		rest = strings.TrimLeft(rest, whitespace)
+		rest = trimSpace(rest)
 		if rest == "" {
 			break
 		}
@@ -230,7 +234,21 @@ func validExecutable(exe []byte) error {
 	return nil
 }
 
+// scratchPool holds the buffers command lines are unquoted into, so that
+// Marshal's check allocates nothing per word.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
 const whitespace = " \t\n\r"
+
+// trimSpace drops leading whitespace (strings.TrimLeft builds its set on
+// every call, and Marshal calls this for every word).
+func trimSpace(s string) string {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return s[i:]
+}
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -246,6 +264,7 @@ func extractWord(p string, b []byte) (word []byte, rest string, ok bool, err err
 		return nil, "", false, nil
 	}
 	var quote byte
+	nextQuote, nextBackslash := -1, -1
 	for i < len(p) {
 		c := p[i]
 		switch {
@@ -265,15 +284,20 @@ func extractWord(p string, b []byte) (word []byte, rest string, ok bool, err err
 				i++
 				continue
 			}
-			// Copy up to the closing quote or the next escape at once.
-			n := strings.IndexAny(p[i:], string(quote)+`\`)
-			if n < 0 {
-				n = len(p) - i
+			// Copy up to the closing quote or the next escape at once;
+			// where those are is remembered, so a long quoted word full of
+			// escapes is scanned once.
+			if nextQuote < i {
+				nextQuote = indexFrom(p, quote, i)
 			}
-			b = append(b, p[i:i+n]...)
-			i += n
+			if nextBackslash < i {
+				nextBackslash = indexFrom(p, '\\', i)
+			}
+			j := min(nextQuote, nextBackslash)
+			b = append(b, p[i:j]...)
+			i = j
 		case c == '"' || c == '\'':
-			quote = c
+			quote, nextQuote = c, -1
 			i++
 		case isSpace(c):
 			return b, p[i:], true, nil
@@ -290,6 +314,14 @@ func extractWord(p string, b []byte) (word []byte, rest string, ok bool, err err
 		return nil, "", false, fmt.Errorf("unbalanced %c quote", quote)
 	}
 	return b, "", true, nil
+}
+
+// indexFrom is the index of c in p at or after i, or len(p).
+func indexFrom(p string, c byte, i int) int {
+	if n := strings.IndexByte(p[i:], c); n >= 0 {
+		return i + n
+	}
+	return len(p)
 }
 
 // cunescapeOne is systemd's cunescape_one without NUL: it decodes the escape
