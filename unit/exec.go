@@ -138,7 +138,7 @@ func SplitExec(value string) ([]string, error) {
 
 // walkExec splits value as SplitExec does, handing each word to fn in a
 // buffer that is reused for the next word, so that Marshal can check a
-// command line without allocating its argv.
+// command line (fn nil) without allocating its argv.
 func walkExec(value string, fn func(word []byte)) error {
 	scratch := scratchPool.Get().(*[]byte)
 	defer scratchPool.Put(scratch)
@@ -157,7 +157,9 @@ func walkExec(value string, fn func(word []byte)) error {
 	if err := validExecutable(exe); err != nil {
 		return err
 	}
-	fn(exe)
+	if fn != nil {
+		fn(exe)
+	}
 	words := 1
 	for {
 		rest = trimSpace(rest)
@@ -176,10 +178,16 @@ func walkExec(value string, fn func(word []byte)) error {
 		if word, err = resolveSpecifiers(word); err != nil {
 			return err
 		}
-		if word, err = unescapeDollars(word); err != nil {
+		if fn == nil {
+			// Only checking: the pairs need no compacting.
+			if err = checkDollars(word); err != nil {
+				return err
+			}
+		} else if word, err = unescapeDollars(word); err != nil {
 			return err
+		} else {
+			fn(word)
 		}
-		fn(word)
 		buf = word
 		words++
 	}
@@ -451,6 +459,21 @@ func checkSpecifier[S []byte | string](s S, i int) error {
 		return fmt.Errorf("%q ends in a lone '%%': write %%%% for a literal '%%'", s)
 	case s[i+1] != '%' && strings.IndexByte(specifiers, s[i+1]) < 0:
 		return fmt.Errorf("%q holds the unknown specifier %%%c: write %%%% for a literal '%%'", s, s[i+1])
+	}
+	return nil
+}
+
+// checkDollars is unescapeDollars without the result.
+func checkDollars(w []byte) error {
+	for i := bytes.IndexByte(w, '$'); i >= 0; {
+		if i+1 == len(w) || w[i+1] != '$' {
+			return fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", w)
+		}
+		n := bytes.IndexByte(w[i+2:], '$')
+		if n < 0 {
+			break
+		}
+		i += 2 + n
 	}
 	return nil
 }

@@ -143,7 +143,7 @@ func encodeOption(section string, o Option) (string, error) {
 	var err error
 	switch {
 	case isExecOption(o.Name):
-		err = walkExec(v, func([]byte) {})
+		err = walkExec(v, nil)
 	case o.Name == "Environment":
 		err = walkEnv(v, func([]byte) {})
 	default:
