@@ -42,8 +42,9 @@ func Exec(argv ...string) string {
 // stays bare; any other word is double-quoted, with '"' and '\' escaped and
 // every byte that is not printable UTF-8 written as a C escape, so the value
 // holds no control character and no invalid UTF-8. ExecWords never fails:
-// a word systemd cannot take (an executable starting with a flag character,
-// a NUL) makes a value that Marshal rejects.
+// a word systemd cannot take (a NUL, an executable that is neither an
+// absolute path nor a file name) makes a value that Marshal rejects. The
+// first word has the limits Exec states for argv[0].
 func ExecWords(flags ExecFlags, words ...Text) string {
 	var b strings.Builder
 	for i, w := range words {
