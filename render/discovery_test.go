@@ -139,7 +139,7 @@ func TestInspectFormat(t *testing.T) {
 	h := func(p string) string {
 		return `{{with index .NetworkSettings.Ports "` + p + `"}}{{with (index . 0).HostPort}}{{.}}{{else}}null{{end}}{{else}}null{{end}}`
 	}
-	want := `{{.State.Running}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|` +
+	want := `{{.State.Running}}|{{with index .State "Health"}}{{.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|` +
 		`"port":` + h("8080/tcp") + `,"ports":{"8080/tcp":` + h("8080/tcp") + `,"8081/tcp":` + h("8081/tcp") +
 		`,"9090/udp":` + h("9090/udp") + `},"release":"` + discoveryRev + `"}`
 	if got := inspectFormat(webSidekick); got != want {
