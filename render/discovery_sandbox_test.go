@@ -57,7 +57,7 @@ type discoveryLab struct {
 
 // deployed is one rendered, installed app with one instance.
 type deployed struct {
-	app, api string
+	app, api  string
 	run, disc string // unit instance names
 	container string
 	key       string
