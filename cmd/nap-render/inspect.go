@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/render"
 )
 
@@ -50,8 +49,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Apply(render.Overrides{Stage: a.stage, BuildArgs: a.buildArgs}); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	img, err := dockerfile.ParseFile(filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile)),
-		dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	img, err := parseDockerfile(dir, cfg)
 	if err != nil {
 		return err
 	}

@@ -151,16 +151,34 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		r.rel.Rev, r.revSet = rev, err == nil
 	}
 
-	dfPath := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
-	data, err := os.ReadFile(dfPath)
-	if err != nil {
-		return nil, fileErr(dfPath, err)
-	}
-	r.img, err = dockerfile.Parse(dfPath, bytes.NewReader(data), dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	r.img, err = parseDockerfile(dir, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// parseDockerfile reads the Dockerfile nap.yaml names inside dir. A pushed
+// repository may hold a symlink named Dockerfile: one leading out of dir,
+// or to anything but a regular file, is refused, so that parse errors can
+// never quote another file of the host.
+func parseDockerfile(dir string, cfg *render.Config) (*dockerfile.Image, error) {
+	path := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fileErr(dir, err)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, fileErr(path, err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s: a symlink leading out of the app's directory: refused", path)
+	}
+	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return dockerfile.ParseFile(path, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
 }
 
 // readOptional reads the file given by a flag (which must exist) or, when
