@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
-	"path/filepath"
 
 	"github.com/nap-paas/nap/render"
 )
@@ -38,7 +37,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		dir = pos[0]
 	}
-	napPath, napData, err := readOptional(a.napFile, filepath.Join(dir, "nap.yaml"))
+	napPath, napData, err := readAppConfig(a.napFile, dir)
 	if err != nil {
 		return err
 	}

@@ -282,6 +282,20 @@ func TestRenderRefusesSymlinkedDockerfile(t *testing.T) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, out, errs)
 		}
 	}
+	os.Remove(filepath.Join(dir, "Dockerfile"))
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(renderTestDockerfile), 0o644)
+	os.Symlink(secret, filepath.Join(dir, "nap.yaml"))
+	for _, cmd := range []string{"render", "inspect"} {
+		code, _, errs := renderCLI(t, dir, cmd, "--config", "/dev/null", "--rev", renderTestRev)
+		if cmd == "inspect" {
+			code, _, errs = renderCLI(t, dir, cmd)
+		}
+		if code != 1 || !strings.Contains(errs, "nap.yaml: a symlink leading out of the app's directory: refused") || strings.Contains(errs, "SECRET") {
+			t.Errorf("%s with nap.yaml -> secret: exit %d, stderr %q", cmd, code, errs)
+		}
+	}
+	os.Remove(filepath.Join(dir, "nap.yaml"))
+
 	// A symlink inside the app is fine.
 	os.Remove(filepath.Join(dir, "Dockerfile"))
 	os.WriteFile(filepath.Join(dir, "Dockerfile.prod"), []byte(renderTestDockerfile), 0o644)
