@@ -104,7 +104,7 @@ inner() {
 		SYSTEMD_UNIT_PATH="$SB_UNIT_PATH" \
 		SYSTEMD_GENERATOR_PATH="$R/empty" SYSTEMD_ENVIRONMENT_GENERATOR_PATH="$R/empty" \
 		/lib/systemd/systemd --system --unit=nap-sandbox.target \
-		--log-target=console --log-level=info --show-status=no --default-standard-output=journal
+		--log-target=journal-or-kmsg --log-level=info --show-status=no --default-standard-output=journal
 }
 
 case "${1:-}" in

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -139,4 +140,31 @@ func (m *Machine) Journal(unit string) string {
 		return fmt.Sprintf("(no journal: %v)", err)
 	}
 	return string(res.Stdout) + string(res.Stderr)
+}
+
+// Share makes host directories below /tmp (hidden by the machine's private
+// /tmp) visible inside at their own path, e.g. a subtest's t.TempDir()
+// holding binaries it built. Directories elsewhere are visible already.
+func (m *Machine) Share(t testing.TB, dirs ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, d := range dirs {
+		rel, ok := strings.CutPrefix(filepath.Clean(d), "/tmp/")
+		if !ok {
+			continue
+		}
+		for _, argv := range [][]string{
+			{"mkdir", "-p", "--", "/tmp/" + rel},
+			{"mount", "-n", "--bind", "--", "/run/nap-sandbox/host-tmp/" + rel, "/tmp/" + rel},
+		} {
+			res, err := m.Exec(ctx, argv...)
+			if err == nil && res.Code != 0 {
+				err = &ExitError{Argv: argv, Result: res}
+			}
+			if err != nil {
+				t.Fatalf("sandbox: sharing %s with %s: %v", d, m.Name, err)
+			}
+		}
+	}
 }

@@ -160,6 +160,16 @@ func (m *Machine) prepareFS(t testing.TB) error {
 			return err
 		}
 	}
+	// the journal starts first, as on a host (there via sockets.target.wants)
+	wants := filepath.Join(units, "sysinit.target.wants")
+	if err := os.MkdirAll(wants, 0o755); err != nil {
+		return err
+	}
+	for _, u := range []string{"systemd-journald.socket", "systemd-journald-dev-log.socket", "systemd-journald.service"} {
+		if err := os.Symlink("../"+u, filepath.Join(wants, u)); err != nil {
+			return err
+		}
+	}
 	return os.WriteFile(filepath.Join(units, "nap-sandbox.target"), []byte(targetUnit(m.opts)), 0o644)
 }
 
