@@ -24,6 +24,8 @@ type Cmd struct {
 	// Stdout and Stderr, if set, receive the output as it comes, in
 	// addition to Result.
 	Stdout, Stderr io.Writer
+
+	unbufferedStdout bool // stdout goes to Stdout only, not into Result
 }
 
 // Result is what a command did.
@@ -93,6 +95,9 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if c.Stdout != nil {
 		cmd.Stdout = io.MultiWriter(&stdout, c.Stdout)
+		if c.unbufferedStdout {
+			cmd.Stdout = c.Stdout
+		}
 	}
 	if c.Stderr != nil {
 		cmd.Stderr = io.MultiWriter(&stderr, c.Stderr)

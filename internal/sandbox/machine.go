@@ -140,6 +140,9 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 	}
 	t.Logf("sandbox: machine %s (%s, PID 1 = host pid %d) ready in %v", m.Name, m.IP, m.pid, time.Since(start).Round(time.Millisecond))
 	if opts.GoImage {
+		// building the image the first time compiles the standard library
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
 		if err := m.loadGoImage(ctx, t); err != nil {
 			unavailable(t, "machine %s: image golang:1.26: %v", m.Name, err)
 		}

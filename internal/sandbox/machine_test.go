@@ -258,3 +258,42 @@ func hostLinks(t *testing.T) string {
 	}
 	return string(out)
 }
+
+// TestGoImage builds an app the way nap's build unit does: a multi-stage
+// Dockerfile FROM golang:1.26 to a scratch image, pushed to the machine's
+// registry, run by docker, answering HTTP.
+func TestGoImage(t *testing.T) {
+	m := NewMachine(t, Options{GoImage: true, Registry: true})
+	app := t.TempDir()
+	files := map[string]string{
+		"go.mod":  "module hello\n\ngo 1.26\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, \"hello from a container\") })\n\thttp.ListenAndServe(\":8080\", nil)\n}\n",
+		"Dockerfile": "FROM golang:1.26 AS build\nWORKDIR /src\nCOPY . .\nRUN [\"go\", \"build\", \"-o\", \"/hello\", \".\"]\n" +
+			"FROM scratch\nCOPY --from=build /hello /hello\nEXPOSE 8080\nENTRYPOINT [\"/hello\"]\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(app+"/"+name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Share(t, app)
+	image := "127.0.0.1:5000/hello:v1"
+	start := time.Now()
+	mustExec(t, m, Cmd{Argv: []string{"/usr/bin/docker", "build", "-q", "-t", image, app}})
+	t.Logf("multi-stage build took %v", time.Since(start).Round(time.Millisecond))
+	mustExec(t, m, Cmd{Argv: []string{"/usr/bin/docker", "push", "-q", image}})
+	mustExec(t, m, Cmd{Argv: []string{"/usr/bin/docker", "run", "-d", "--name", "hello", "-p", "127.0.0.1:18080:8080", image}})
+	ctx := testContext(t)
+	var body string
+	err := retry(ctx, func() error {
+		code, b, err := m.HTTPGet("http://127.0.0.1:18080/")
+		if err == nil && code != 200 {
+			err = fmt.Errorf("status %d", code)
+		}
+		body = b
+		return err
+	})
+	if err != nil || body != "hello from a container" {
+		t.Fatalf("GET the container: %q, %v", body, err)
+	}
+}
