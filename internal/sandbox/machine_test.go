@@ -200,6 +200,11 @@ func TestCleanupLeavesNothing(t *testing.T) {
 		t.Fatalf("the machine's cgroups hold only %v", pids)
 	}
 
+	// a dead host first (as Kill leaves it), then the cleanup
+	m.Kill()
+	if processAlive(m.pid) {
+		t.Errorf("PID 1 survived Kill")
+	}
 	if err := m.teardown(); err != nil {
 		t.Fatal(err)
 	}
