@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -76,6 +77,10 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	dir := c.Dir
 	if dir == "" {
 		dir = u.Home
+		// system users' homes often do not exist (/nonexistent)
+		if _, err := os.Stat(m.Path(dir)); err != nil {
+			dir = "/"
+		}
 	}
 	args := []string{"-t", strconv.Itoa(m.pid), "-m", "-u", "-i", "-n", "-p", "-C", "--",
 		"/usr/bin/setpriv", "--reuid=" + strconv.Itoa(u.UID), "--regid=" + strconv.Itoa(u.GID), "--init-groups", "--",

@@ -80,6 +80,10 @@ func TestMachine(t *testing.T) {
 		if res.Code != 7 || string(res.Stdout) != "in\n/tmp\n" || string(res.Stderr) != "b a r\n" {
 			t.Errorf("got %s", res)
 		}
+		res = mustExec(t, m, Cmd{User: "nobody", Argv: []string{"sh", "-c", "id -un; pwd"}})
+		if string(res.Stdout) != "nobody\n/\n" {
+			t.Errorf("as nobody (home /nonexistent): %s", res)
+		}
 		_, err = m.Systemctl("is-active", "no-such.service")
 		var exitErr *ExitError
 		if !errors.As(err, &exitErr) || exitErr.Result.Code == 0 {
