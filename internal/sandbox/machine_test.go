@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -189,7 +192,7 @@ func TestMachine(t *testing.T) {
 func TestCleanupLeavesNothing(t *testing.T) {
 	mountsBefore := hostMounts(t)
 	linksBefore := hostLinks(t)
-	passwdBefore, _ := os.ReadFile("/etc/passwd")
+	etcBefore := hostEtc(t)
 	probe := fmt.Sprintf("/tmp/nap-sandbox-probe-%d", os.Getpid())
 
 	m := NewMachine(t, Options{Docker: true, Etcd: true})
@@ -234,9 +237,8 @@ func TestCleanupLeavesNothing(t *testing.T) {
 	if network.holder != nil {
 		t.Errorf("the network's namespace holder still runs with no machine left")
 	}
-	passwdAfter, _ := os.ReadFile("/etc/passwd")
-	if !bytes.Equal(passwdBefore, passwdAfter) {
-		t.Errorf("host /etc/passwd changed")
+	if diff := cmp.Diff(etcBefore, hostEtc(t)); diff != "" {
+		t.Errorf("the host's /etc changed (-before +after):\n%s", diff)
 	}
 	for _, f := range []string{probe, "/etc/nap-sandbox-probe", "/var/lib/nap-sandbox-probe", "/root/nap-sandbox-probe"} {
 		if _, err := os.Stat(f); err == nil {
@@ -244,6 +246,23 @@ func TestCleanupLeavesNothing(t *testing.T) {
 			t.Errorf("%s, written inside the machine, is on the host", f)
 		}
 	}
+}
+
+// hostEtc reads the host's files a machine has its own copy of.
+func hostEtc(t *testing.T) map[string]string {
+	files := map[string]string{}
+	for _, pattern := range []string{"/etc/hosts", "/etc/hostname", "/etc/machine-id", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/ssh/*", "/etc/systemd/system/*", "/etc/docker/*", "/etc/default/*"} {
+		paths, _ := filepath.Glob(pattern)
+		for _, p := range paths {
+			st, err := os.Lstat(p)
+			if err != nil {
+				continue
+			}
+			b, _ := os.ReadFile(p)
+			files[p] = fmt.Sprintf("%v %v %x", st.Mode(), st.ModTime(), b)
+		}
+	}
+	return files
 }
 
 func hostMounts(t *testing.T) string {
