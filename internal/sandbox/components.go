@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
@@ -31,7 +32,14 @@ func (m *Machine) components() []component {
 	}
 	if m.opts.Registry {
 		cs = append(cs, component{"docker-registry.service", func(ctx context.Context, m *Machine) error {
-			return retry(ctx, func() error { return expectHTTP(m, "http://127.0.0.1:5000/v2/", 200) })
+			addr := m.opts.RegistryListen
+			if host, port, err := net.SplitHostPort(addr); err != nil || host == "0.0.0.0" || host == "" {
+				addr = "127.0.0.1:" + port
+				if port == "" {
+					addr = "127.0.0.1:5000"
+				}
+			}
+			return retry(ctx, func() error { return expectHTTP(m, "http://"+addr+"/v2/", 200) })
 		}})
 	}
 	if m.opts.Etcd {

@@ -3,10 +3,12 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,11 +122,23 @@ func (m *Machine) prepareFS(t testing.TB) error {
 		"../hosts":       hostsFile([]*Machine{m}),
 	}
 	if m.opts.Docker {
-		files["etc/docker/daemon.json"] = `{"storage-driver": "overlay2", "log-level": "warn"}` + "\n"
+		daemon := map[string]any{"storage-driver": "overlay2", "log-level": "warn"}
+		if len(m.opts.InsecureRegistries) > 0 {
+			daemon["insecure-registries"] = m.opts.InsecureRegistries
+		}
+		b, err := json.MarshalIndent(daemon, "", "  ")
+		if err != nil {
+			return err
+		}
+		files["etc/docker/daemon.json"] = string(b) + "\n"
 		files["etc/default/docker"] = ""
 	}
 	if m.opts.Registry {
-		files["etc/docker/registry/config.yml"] = registryConfig
+		listen := m.opts.RegistryListen
+		if listen == "" {
+			listen = "127.0.0.1:5000"
+		}
+		files["etc/docker/registry/config.yml"] = strings.Replace(registryConfig, "127.0.0.1:5000", strconv.Quote(listen), 1)
 		if err := mkdirOwned(filepath.Join(fs, "var/lib/docker-registry"), "docker-registry"); err != nil {
 			return err
 		}

@@ -31,6 +31,12 @@ type Options struct {
 	Docker bool
 	// Registry runs docker-registry.service on 127.0.0.1:5000.
 	Registry bool
+	// RegistryListen overrides the registry's address, e.g. "0.0.0.0:5000"
+	// to serve other machines.
+	RegistryListen string
+	// InsecureRegistries are registries dockerd may use over plain HTTP
+	// besides loopback ones, e.g. "m1:5000" on another machine.
+	InsecureRegistries []string
 	// Etcd runs etcd.service on port 2379 (all addresses of the machine).
 	Etcd bool
 	// EtcdV2 also enables etcd's v2 API (implies Etcd).
