@@ -31,17 +31,8 @@ const hostUnitDir = "/lib/systemd/system"
 // unitSources are the host's unit files the machine runs verbatim.
 func unitSources(opts Options) []string {
 	names := append([]string(nil), coreUnits...)
-	if opts.Docker {
-		names = append(names, "docker.service", "docker.socket", "containerd.service")
-	}
-	if opts.Registry {
-		names = append(names, "docker-registry.service")
-	}
-	if opts.Etcd {
-		names = append(names, "etcd.service")
-	}
-	if opts.SSH {
-		names = append(names, "ssh.service")
+	for _, c := range enabledComponents(opts) {
+		names = append(names, c.units...)
 	}
 	var paths []string
 	for _, n := range names {
@@ -53,17 +44,8 @@ func unitSources(opts Options) []string {
 // targetUnit is what the machine boots: basic.target plus the components.
 func targetUnit(opts Options) string {
 	var wants []string
-	if opts.Docker {
-		wants = append(wants, "docker.service")
-	}
-	if opts.Registry {
-		wants = append(wants, "docker-registry.service")
-	}
-	if opts.Etcd {
-		wants = append(wants, "etcd.service")
-	}
-	if opts.SSH {
-		wants = append(wants, "ssh.service")
+	for _, c := range enabledComponents(opts) {
+		wants = append(wants, c.unit)
 	}
 	s := "[Unit]\nDescription=nap sandbox machine\nRequires=basic.target\nAfter=basic.target\nAllowIsolate=yes\n"
 	if len(wants) > 0 {
@@ -134,11 +116,7 @@ func (m *Machine) prepareFS(t testing.TB) error {
 		files["etc/default/docker"] = ""
 	}
 	if m.opts.Registry {
-		listen := m.opts.RegistryListen
-		if listen == "" {
-			listen = "127.0.0.1:5000"
-		}
-		files["etc/docker/registry/config.yml"] = strings.Replace(registryConfig, "127.0.0.1:5000", strconv.Quote(listen), 1)
+		files["etc/docker/registry/config.yml"] = strings.Replace(registryConfig, "127.0.0.1:5000", strconv.Quote(registryListen(m.opts)), 1)
 		if err := mkdirOwned(filepath.Join(fs, "var/lib/docker-registry"), "docker-registry"); err != nil {
 			return err
 		}

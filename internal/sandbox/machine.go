@@ -175,17 +175,8 @@ func checkHost(opts Options) error {
 		return errors.New("simulated machines need root (namespaces, mounts, cgroups)")
 	}
 	need := []string{"/lib/systemd/systemd", "/usr/bin/unshare", "/usr/bin/nsenter", "/usr/bin/setpriv", "/usr/sbin/ip", "/bin/sh", "/usr/bin/systemctl", "/usr/bin/journalctl"}
-	if opts.Docker {
-		need = append(need, "/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/bin/docker")
-	}
-	if opts.Registry {
-		need = append(need, "/usr/bin/docker-registry")
-	}
-	if opts.Etcd {
-		need = append(need, "/usr/bin/etcd")
-	}
-	if opts.SSH {
-		need = append(need, "/usr/sbin/sshd", "/usr/bin/ssh-keygen")
+	for _, c := range enabledComponents(opts) {
+		need = append(need, c.binaries...)
 	}
 	for _, p := range need {
 		if _, err := os.Stat(p); err != nil {
@@ -373,7 +364,7 @@ func (m *Machine) waitReady(ctx context.Context) error {
 		}
 		return errors.New(b.String())
 	}
-	for _, c := range m.components() {
+	for _, c := range enabledComponents(m.opts) {
 		if err := c.ready(ctx, m); err != nil {
 			return fmt.Errorf("%s does not answer: %v\n--- journal of %s:\n%s", c.unit, err, c.unit, m.Journal(c.unit))
 		}
