@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 )
 
 // coreUnits are systemd's own units a booting manager needs, copied from
@@ -58,12 +57,16 @@ func targetUnit(opts Options) string {
 // prepareFS builds the machine's scratch directory: the private trees that
 // boot.sh mounts over the host's, a copy of /etc adjusted to this machine,
 // and the unit directory.
-func (m *Machine) prepareFS(t testing.TB) error {
+func (m *Machine) prepareFS() error {
 	fs := filepath.Join(m.dir, "fs")
-	for _, d := range []string{"tmp", "home", "root", "opt", "srv", "var/lib", "var/log/journal", "var/tmp", "var/lib/systemd", "units", "../empty"} {
+	for _, d := range []string{"tmp", "home", "root", "opt", "srv", "var/lib", "var/log/journal", "var/tmp", "var/lib/systemd"} {
 		if err := os.MkdirAll(filepath.Join(fs, d), 0o755); err != nil {
 			return err
 		}
+	}
+	// no generators: the host's would read the host's fstab and units
+	if err := os.Mkdir(filepath.Join(m.dir, "empty"), 0o755); err != nil {
+		return err
 	}
 	for _, d := range []string{"tmp", "var/tmp"} {
 		if err := os.Chmod(filepath.Join(fs, d), 0o1777); err != nil {

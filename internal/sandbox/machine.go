@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,6 +79,8 @@ type Machine struct {
 	down bool
 }
 
+var validHostname = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
 var (
 	machinesMu sync.Mutex
 	machines   = map[*Machine]bool{}
@@ -122,6 +125,9 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 	if opts.Name == "" {
 		opts.Name = "m" + strconv.Itoa(index)
 	}
+	if !validHostname.MatchString(opts.Name) {
+		t.Fatalf("sandbox: machine name %q is not a host name (%s)", opts.Name, validHostname)
+	}
 	m := &Machine{Name: opts.Name, opts: opts, index: index, dir: t.TempDir(), waited: make(chan struct{})}
 	m.IP = fmt.Sprintf("10.213.0.%d", 1+(index-1)%250+1)
 	t.Cleanup(func() {
@@ -134,14 +140,13 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 	})
 
 	start := time.Now()
-	if err := m.boot(t); err != nil {
-		m.dumpDiagnostics(t)
+	// a failure here is reported with the journal by the cleanup above
+	if err := m.boot(); err != nil {
 		unavailable(t, "machine %s: %v", m.Name, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := m.waitReady(ctx); err != nil {
-		m.dumpDiagnostics(t)
 		unavailable(t, "machine %s: %v", m.Name, err)
 	}
 	t.Logf("sandbox: machine %s (%s, PID 1 = host pid %d) ready in %v", m.Name, m.IP, m.pid, time.Since(start).Round(time.Millisecond))
@@ -191,8 +196,8 @@ func checkHost(opts Options) error {
 	return nil
 }
 
-func (m *Machine) boot(t testing.TB) error {
-	if err := m.prepareFS(t); err != nil {
+func (m *Machine) boot() error {
+	if err := m.prepareFS(); err != nil {
 		return fmt.Errorf("preparing its file system: %w", err)
 	}
 	cgroups, controllers, err := createCgroups(m.cgroupName())
