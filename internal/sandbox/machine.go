@@ -283,6 +283,7 @@ func (m *Machine) boot() error {
 	}
 	// Until boot.sh has mounted the machine's own /etc, /proc/PID/root/etc
 	// is the host's: nothing may look there before.
+	mountedR.SetReadDeadline(time.Now().Add(time.Minute))
 	line, _ := bufio.NewReader(mountedR).ReadString('\n')
 	if line != "mounted\n" {
 		m.cmd.Process.Kill()
