@@ -1,9 +1,12 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,6 +59,7 @@ CMD ["/app"]
 type discoveryLab struct {
 	t          *testing.T
 	etcd, apps *sandbox.Machine
+	http       *http.Client // to etcd's machine
 }
 
 // deployed is one rendered, installed app with one instance.
@@ -74,6 +78,7 @@ func TestDiscoveryOnMachines(t *testing.T) {
 	lab := &discoveryLab{t: t}
 	lab.etcd = sandbox.NewMachine(t, sandbox.Options{Name: "etcd", EtcdV2: true})
 	lab.apps = sandbox.NewMachine(t, sandbox.Options{Name: "apps", Docker: true, Registry: true})
+	lab.http = lab.etcd.HTTPClient()
 	webImg, healthImg := lab.buildImages()
 
 	apps := map[string]map[string]*deployed{}
@@ -212,51 +217,64 @@ func (l *discoveryLab) deploy(app, api, host, image, dockerfileText string) *dep
 	return d
 }
 
-// get reads d's key from etcd: its value, or ok false when there is none.
-// mark changes with every write (v2: modified index; v3: lease and revision).
+// get reads d's key from etcd over its HTTP APIs (cheap enough to poll
+// every few milliseconds): its value, or ok false when there is none. mark
+// changes with every write (v2: modified index; v3: lease and revision).
 func (l *discoveryLab) get(t testing.TB, d *deployed) (value, mark string, ok bool) {
 	t.Helper()
-	ctx, cancel := l.ctx()
-	defer cancel()
-	var argv []string
 	if d.api == "v2" {
-		argv = []string{"env", "ETCDCTL_API=2", "etcdctl", "--endpoints", "http://127.0.0.1:2379", "-o", "json", "get", "--", d.key}
-	} else {
-		argv = []string{"env", "ETCDCTL_API=3", "etcdctl", "--endpoints=http://127.0.0.1:2379", "-w", "json", "get", "--", d.key}
-	}
-	res, err := l.etcd.Exec(ctx, argv...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.api == "v2" {
-		if res.Code == 4 {
-			return "", "", false
+		var segs []string
+		for _, s := range strings.Split(d.key, "/") {
+			segs = append(segs, url.PathEscape(s))
 		}
+		resp, err := l.http.Get("http://127.0.0.1:2379/v2/keys" + strings.Join(segs, "/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
 		var r struct {
-			Node struct {
+			ErrorCode int `json:"errorCode"`
+			Node      struct {
+				Key           string `json:"key"`
 				Value         string `json:"value"`
 				ModifiedIndex int    `json:"modifiedIndex"`
 			} `json:"node"`
 		}
-		if res.Code != 0 || json.Unmarshal(res.Stdout, &r) != nil {
-			t.Fatalf("etcdctl get: %s", res)
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			t.Fatalf("etcd v2 get: %s: %v", resp.Status, err)
+		}
+		if r.ErrorCode == 100 { // key not found
+			return "", "", false
+		}
+		if resp.StatusCode != 200 || r.Node.Key != d.key {
+			t.Fatalf("etcd v2 get %q: %s, key %q", d.key, resp.Status, r.Node.Key)
 		}
 		return r.Node.Value, strconv.Itoa(r.Node.ModifiedIndex), true
 	}
+	req, _ := json.Marshal(map[string][]byte{"key": []byte(d.key)})
+	resp, err := l.http.Post("http://127.0.0.1:2379/v3/kv/range", "application/json", bytes.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
 	var r struct {
 		Kvs []struct {
+			Key         []byte `json:"key"`
 			Value       []byte `json:"value"`
-			Lease       int64  `json:"lease"`
-			ModRevision int64  `json:"mod_revision"`
+			Lease       string `json:"lease"`
+			ModRevision string `json:"mod_revision"`
 		} `json:"kvs"`
 	}
-	if res.Code != 0 || json.Unmarshal(res.Stdout, &r) != nil {
-		t.Fatalf("etcdctl get: %s", res)
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("etcd v3 range: %s: %v", resp.Status, err)
 	}
 	if len(r.Kvs) == 0 {
 		return "", "", false
 	}
-	return string(r.Kvs[0].Value), fmt.Sprint(r.Kvs[0].Lease, " ", r.Kvs[0].ModRevision), true
+	if string(r.Kvs[0].Key) != d.key {
+		t.Fatalf("etcd v3 range %q returned key %q", d.key, r.Kvs[0].Key)
+	}
+	return string(r.Kvs[0].Value), r.Kvs[0].Lease + " " + r.Kvs[0].ModRevision, true
 }
 
 // waitKey polls until d's key is present (or absent) and returns when it
@@ -273,7 +291,7 @@ func (l *discoveryLab) waitKey(t testing.TB, d *deployed, present bool, timeout 
 		if now.After(deadline) {
 			t.Fatalf("key %q: still present=%v after %v\n%s", d.key, ok, timeout, l.diagnose(d))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
