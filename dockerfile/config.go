@@ -19,9 +19,9 @@ type imageConfig struct {
 		Entrypoint   []string
 		Cmd          []string
 		Healthcheck  *struct {
-			Test                                         []string
+			Test                                          []string
 			Interval, Timeout, StartPeriod, StartInterval time.Duration
-			Retries                                      int
+			Retries                                       int
 		}
 		User       string
 		WorkingDir string

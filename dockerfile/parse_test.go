@@ -13,7 +13,7 @@ func ptr(s string) *string { return &s }
 
 func sh(line string) *Command { return &Command{Args: []string{"/bin/sh", "-c", line}, Shell: true} }
 
-func exec(args ...string) *Command { return &Command{Args: args} }
+func execForm(args ...string) *Command { return &Command{Args: args} }
 
 // TestParse compares the whole model for each instruction and rule.
 func TestParse(t *testing.T) {
@@ -68,7 +68,7 @@ func TestParse(t *testing.T) {
 		{"cmd shell form", "FROM alpine\nCMD echo hi $HOME\n", Options{},
 			with(func(im *Image) { im.Cmd = sh("echo hi $HOME") })},
 		{"cmd exec form", "FROM alpine\nCMD [\"/app\", \"-p\", \"$PORT\"]\n", Options{},
-			with(func(im *Image) { im.Cmd = exec("/app", "-p", "$PORT") })},
+			with(func(im *Image) { im.Cmd = execForm("/app", "-p", "$PORT") })},
 		{"cmd invalid JSON falls back to shell form, as in Docker", "FROM alpine\nCMD ['/app']\n", Options{},
 			with(func(im *Image) {
 				im.Cmd = sh("['/app']")
@@ -79,9 +79,9 @@ func TestParse(t *testing.T) {
 				im.Entrypoint = &Command{Args: []string{"/bin/bash", "-eo", "pipefail", "-c", "run it"}, Shell: true}
 			})},
 		{"entrypoint resets inherited cmd", "FROM alpine AS base\nCMD [\"a\"]\nFROM base\nENTRYPOINT [\"e\"]\n", Options{},
-			&Image{Base: "base", Origin: "alpine", External: true, Entrypoint: exec("e")}},
+			&Image{Base: "base", Origin: "alpine", External: true, Entrypoint: execForm("e")}},
 		{"entrypoint keeps cmd of its own stage", "FROM alpine\nCMD [\"a\"]\nENTRYPOINT [\"e\"]\n", Options{},
-			with(func(im *Image) { im.Entrypoint, im.Cmd = exec("e"), exec("a") })},
+			with(func(im *Image) { im.Entrypoint, im.Cmd = execForm("e"), execForm("a") })},
 		{"empty entrypoint", "FROM alpine\nENTRYPOINT []\n", Options{},
 			with(func(im *Image) { im.Entrypoint = &Command{} })},
 		{"healthcheck shell with flags", "FROM alpine\nHEALTHCHECK --interval=5s --timeout=2s --start-period=1m --start-interval=1s --retries=4 CMD curl -f localhost\n", Options{},
@@ -115,14 +115,14 @@ func TestParse(t *testing.T) {
 			})},
 		{"build arg into global arg", "ARG V=1\nFROM alpine:$V\n", Options{BuildArgs: map[string]string{"V": "2"}},
 			&Image{Base: "alpine:2", Origin: "alpine:2", External: true, Args: []Arg{{Name: "V", Default: ptr("1"), Value: ptr("2")}}}},
-		{"platform args", "FROM alpine\nARG TARGETARCH\nENV A=$TARGETARCH\n", Options{},
+		{"platform args", "ARG TARGETOS\nFROM alpine\nARG TARGETARCH\nENV A=$TARGETARCH\n", Options{},
 			with(func(im *Image) {
-				im.Args = []Arg{{Name: "TARGETARCH", Value: ptr(runtime.GOARCH)}}
+				im.Args = []Arg{{Name: "TARGETOS", Value: ptr("linux")}, {Name: "TARGETARCH", Value: ptr(runtime.GOARCH)}}
 				im.Env = []EnvVar{{"A", runtime.GOARCH}}
 			})},
 		{"last stage inherits from its stage chain", "FROM golang AS build\nENV GO=1\nEXPOSE 1\nFROM scratch AS other\nEXPOSE 2\nFROM build AS final\nEXPOSE 3\nCMD [\"/x\"]\n", Options{},
 			&Image{Base: "build", Stage: "final", Origin: "golang", External: true,
-				Env: []EnvVar{{"GO", "1"}}, Ports: []Port{{1, 1, "tcp"}, {3, 3, "tcp"}}, Cmd: exec("/x")}},
+				Env: []EnvVar{{"GO", "1"}}, Ports: []Port{{1, 1, "tcp"}, {3, 3, "tcp"}}, Cmd: execForm("/x")}},
 		{"chosen stage", "FROM scratch AS Other\nEXPOSE 2\nFROM alpine\nEXPOSE 3\n", Options{Stage: "OTHER"},
 			&Image{Base: "scratch", Stage: "other", Origin: "scratch", Ports: []Port{{2, 2, "tcp"}}}},
 		{"stage args and env carry to child", "FROM alpine AS a\nARG X=1\nFROM a\nENV Y=$X\n", Options{},
@@ -138,9 +138,9 @@ func TestParse(t *testing.T) {
 		{"escape directive backtick", "# escape=`\nFROM alpine\nENV A=a`$b\nCMD dir `\n  c:\\\n", Options{},
 			with(func(im *Image) { im.Env = []EnvVar{{"A", "a$b"}}; im.Cmd = sh("dir   c:\\") })},
 		{"heredoc in RUN and COPY", "FROM alpine\nRUN <<EOF\necho hi\nEOF\nCOPY <<EOT /etc/x\n$X\nEOT\nCMD [\"x\"]\n", Options{},
-			with(func(im *Image) { im.Cmd = exec("x") })},
+			with(func(im *Image) { im.Cmd = execForm("x") })},
 		{"lower case instructions and continuation", "from alpine\nexpose \\\n  80\ncmd [\"x\"]\n", Options{},
-			with(func(im *Image) { im.Ports = []Port{{80, 80, "tcp"}}; im.Cmd = exec("x") })},
+			with(func(im *Image) { im.Ports = []Port{{80, 80, "tcp"}}; im.Cmd = execForm("x") })},
 		{"parser warning with line", "FROM alpine\nRUN a \\\n\n  b\n", Options{},
 			with(func(im *Image) { im.Warnings = []Warning{{4, "Empty continuation line found in: RUN a   b"}} })},
 		{"BOM and CRLF", "\ufeffFROM alpine\r\nEXPOSE 80\r\n", Options{},
@@ -166,10 +166,10 @@ func TestCommand(t *testing.T) {
 		want []string
 	}{
 		{"nothing", Image{}, nil},
-		{"cmd only", Image{Cmd: exec("a", "b")}, []string{"a", "b"}},
-		{"entrypoint and cmd", Image{Entrypoint: exec("e"), Cmd: exec("c")}, []string{"e", "c"}},
-		{"shell entrypoint ignores cmd", Image{Entrypoint: sh("run"), Cmd: exec("c")}, []string{"/bin/sh", "-c", "run"}},
-		{"shell cmd after exec entrypoint", Image{Entrypoint: exec("tini", "--"), Cmd: sh("serve")}, []string{"tini", "--", "/bin/sh", "-c", "serve"}},
+		{"cmd only", Image{Cmd: execForm("a", "b")}, []string{"a", "b"}},
+		{"entrypoint and cmd", Image{Entrypoint: execForm("e"), Cmd: execForm("c")}, []string{"e", "c"}},
+		{"shell entrypoint ignores cmd", Image{Entrypoint: sh("run"), Cmd: execForm("c")}, []string{"/bin/sh", "-c", "run"}},
+		{"shell cmd after exec entrypoint", Image{Entrypoint: execForm("tini", "--"), Cmd: sh("serve")}, []string{"tini", "--", "/bin/sh", "-c", "serve"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, tt.im.Command()); diff != "" {

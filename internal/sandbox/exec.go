@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -23,6 +25,8 @@ type Cmd struct {
 	// Stdout and Stderr, if set, receive the output as it comes, in
 	// addition to Result.
 	Stdout, Stderr io.Writer
+
+	unbufferedStdout bool // stdout goes to Stdout only, not into Result
 }
 
 // Result is what a command did.
@@ -66,13 +70,17 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	if user == "" {
 		user = "root"
 	}
-	u, err := lookupUser(filepath.Join(m.dir, "fs", "etc"), user)
+	u, err := lookupUser(m.Path("/etc"), user)
 	if err != nil {
 		return Result{}, fmt.Errorf("sandbox: %s: %w", m.Name, err)
 	}
 	dir := c.Dir
 	if dir == "" {
 		dir = u.Home
+		// system users' homes often do not exist (/nonexistent)
+		if _, err := os.Stat(m.Path(dir)); err != nil {
+			dir = "/"
+		}
 	}
 	args := []string{"-t", strconv.Itoa(m.pid), "-m", "-u", "-i", "-n", "-p", "-C", "--",
 		"/usr/bin/setpriv", "--reuid=" + strconv.Itoa(u.UID), "--regid=" + strconv.Itoa(u.GID), "--init-groups", "--",
@@ -92,6 +100,9 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if c.Stdout != nil {
 		cmd.Stdout = io.MultiWriter(&stdout, c.Stdout)
+		if c.unbufferedStdout {
+			cmd.Stdout = c.Stdout
+		}
 	}
 	if c.Stderr != nil {
 		cmd.Stderr = io.MultiWriter(&stderr, c.Stderr)
@@ -139,4 +150,31 @@ func (m *Machine) Journal(unit string) string {
 		return fmt.Sprintf("(no journal: %v)", err)
 	}
 	return string(res.Stdout) + string(res.Stderr)
+}
+
+// Share makes host directories below /tmp (hidden by the machine's private
+// /tmp) visible inside at their own path, e.g. a subtest's t.TempDir()
+// holding binaries it built. Directories elsewhere are visible already.
+func (m *Machine) Share(t testing.TB, dirs ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, d := range dirs {
+		rel, ok := strings.CutPrefix(filepath.Clean(d), "/tmp/")
+		if !ok {
+			continue
+		}
+		for _, argv := range [][]string{
+			{"mkdir", "-p", "--", "/tmp/" + rel},
+			{"mount", "-n", "--bind", "--", "/run/nap-sandbox/host-tmp/" + rel, "/tmp/" + rel},
+		} {
+			res, err := m.Exec(ctx, argv...)
+			if err == nil && res.Code != 0 {
+				err = &ExitError{Argv: argv, Result: res}
+			}
+			if err != nil {
+				t.Fatalf("sandbox: sharing %s with %s: %v", d, m.Name, err)
+			}
+		}
+	}
 }

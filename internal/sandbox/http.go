@@ -23,11 +23,10 @@ func (m *Machine) HTTPClient() *http.Client {
 }
 
 // HTTPGet fetches target from inside the machine and returns the status
-// code and body. target is a URL or a bare host:port (meaning
-// http://host:port/).
+// code and body. target is a URL; "http://" may be left out.
 func (m *Machine) HTTPGet(target string) (int, string, error) {
 	if !strings.Contains(target, "://") {
-		target = "http://" + target + "/"
+		target = "http://" + target
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
