@@ -74,7 +74,8 @@ ready() {
   value="{\"host\":\"$host\",$tail";
 };
 # put writes the key: v2 sets it with a TTL; v3 keeps its lease alive while the
-# value stays the same, else (or when the lease expired) grants a new lease.
+# value stays the same, else (or when the lease expired) grants a new lease and
+# puts the key with it; until that put succeeds no keep-alive counts.
 put() {
   local out;
   if [ "$api" = v2 ]; then
@@ -82,6 +83,7 @@ put() {
     sent=$value; return 0;
   fi;
   if [ -n "$lease" ] && [ "$value" = "$sent" ] && err=$(etcd3 lease keep-alive --once "$lease" 2>&1 >/dev/null); then return 0; fi;
+  sent="";
   out=$(etcd3 lease grant "$ttl" -w json 2>&1) || { err=$out; return 1; };
   if ! [[ $out =~ \"ID\":([0-9]+) ]]; then err="unexpected answer to lease grant: $out"; return 1; fi;
   printf -v lease '%x' "${BASH_REMATCH[1]}";
