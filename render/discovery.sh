@@ -15,12 +15,14 @@
 # every line must end where a newline may become a space (";", "then", "do",
 # "{", "else", "in", "||", "&&"), and no comment may follow code on a line.
 docker=$1; etcdctl=$2; api=$3; endpoints=$4; ttl=$5; key=$6; name=$7; host=$8; format=$9; probe=${10};
-# The key is refreshed every "refresh" seconds while the instance is watched
-# every "watch" seconds; the sum stays within TTL/3.
+# The instance is checked every "watch" seconds and the key written again once
+# "refresh" whole seconds passed since the last write: SECONDS counts whole
+# seconds, so a write follows the previous one within refresh+1+watch seconds
+# plus one check, under TTL/3. Short TTLs write on every check.
 watch=2;
-if [ $((ttl / 3)) -le 2 ]; then watch=1; fi;
-refresh=$((ttl / 3 - watch - 1));
-if [ "$refresh" -lt 1 ]; then refresh=1; fi;
+if [ "$ttl" -lt 12 ]; then watch=1; fi;
+refresh=$((ttl / 3 - watch - 2));
+if [ "$refresh" -lt 0 ]; then refresh=0; fi;
 # The host goes into a JSON string: escape what JSON requires, drop what it forbids.
 host=${host//\\/\\\\}; host=${host//\"/\\\"}; host=${host//[[:cntrl:]]/};
 value=""; sent=""; was=""; ip=""; tail=""; reuse=0; lease=""; err=""; shown=""; sleeper=""; failures=0; next=0;
@@ -72,7 +74,8 @@ ready() {
   value="{\"host\":\"$host\",$tail";
 };
 # put writes the key: v2 sets it with a TTL; v3 keeps its lease alive while the
-# value stays the same, else (or when the lease expired) grants a new lease.
+# value stays the same, else (or when the lease expired) grants a new lease and
+# puts the key with it; until that put succeeds no keep-alive counts.
 put() {
   local out;
   if [ "$api" = v2 ]; then
@@ -80,6 +83,7 @@ put() {
     sent=$value; return 0;
   fi;
   if [ -n "$lease" ] && [ "$value" = "$sent" ] && err=$(etcd3 lease keep-alive --once "$lease" 2>&1 >/dev/null); then return 0; fi;
+  sent="";
   out=$(etcd3 lease grant "$ttl" -w json 2>&1) || { err=$out; return 1; };
   if ! [[ $out =~ \"ID\":([0-9]+) ]]; then err="unexpected answer to lease grant: $out"; return 1; fi;
   printf -v lease '%x' "${BASH_REMATCH[1]}";

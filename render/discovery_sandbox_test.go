@@ -104,6 +104,7 @@ func TestDiscoveryOnMachines(t *testing.T) {
 				lab.announce(t, health, "healthy", latencyBound+time.Second)
 			})
 			t.Run("sidekick killed", func(t *testing.T) { lab.sidekickKilled(t, web) })
+			t.Run("key lost behind its back", func(t *testing.T) { lab.keyLost(t, web) })
 			t.Run("container killed", func(t *testing.T) { lab.containerKilled(t, web) })
 			t.Run("run unit stopped", func(t *testing.T) {
 				lab.stopped(t, web)
@@ -402,6 +403,33 @@ func (l *discoveryLab) sidekickKilled(t *testing.T, d *deployed) {
 		t.Errorf("key not written again within 4 s of the SIGKILL\n%s", l.diagnose(d))
 	}
 	t.Logf("discovery latency: rewrite after SIGKILL (%s) = %v", d.api, rewritten.Round(time.Millisecond))
+}
+
+// keyLost removes the key behind the sidekick's back (v2: deletes it; v3:
+// revokes its lease, as an expiry would): the next refresh writes it again
+// (v3: a keep-alive fails, so a new lease is granted).
+func (l *discoveryLab) keyLost(t *testing.T, d *deployed) {
+	_, mark, ok := l.get(t, d)
+	if !ok {
+		t.Fatalf("no key %q", d.key)
+	}
+	argv := []string{"env", "ETCDCTL_API=2", "etcdctl", "--endpoints", "http://127.0.0.1:2379", "rm", "--", d.key}
+	if d.api == "v3" {
+		lease, _, _ := strings.Cut(mark, " ")
+		id, err := strconv.ParseInt(lease, 10, 64)
+		if err != nil || id == 0 {
+			t.Fatalf("key %q has no lease (%q)", d.key, mark)
+		}
+		argv = []string{"env", "ETCDCTL_API=3", "etcdctl", "--endpoints=http://127.0.0.1:2379", "lease", "revoke", strconv.FormatInt(id, 16)}
+	}
+	run(t, l.etcd, argv...)
+	lost := time.Now()
+	l.waitKey(t, d, false, 5*time.Second)
+	back, _ := l.waitKey(t, d, true, time.Duration(sandboxTTL)*time.Second)
+	t.Logf("discovery latency: key written again after it was lost (%s) = %v", d.api, back.Sub(lost).Round(time.Millisecond))
+	if _, newMark, _ := l.get(t, d); d.api == "v3" && strings.Split(newMark, " ")[0] == strings.Split(mark, " ")[0] {
+		t.Errorf("the key came back under the revoked lease %s", mark)
+	}
 }
 
 // containerKilled kills d's container: the key goes at once, the run unit
