@@ -115,6 +115,14 @@ func TestDiscoveryOnMachines(t *testing.T) {
 	webs := []*deployed{apps["v2"]["web"], apps["v3"]["web"]}
 	t.Run("etcd down at start", func(t *testing.T) { lab.etcdDownAtStart(t, webs) })
 	t.Run("steady state writes", func(t *testing.T) { lab.steadyWrites(t, webs) })
+	t.Run("logs etcd failures", func(t *testing.T) {
+		for _, d := range webs {
+			t.Run(d.api, func(t *testing.T) {
+				t.Parallel()
+				lab.logsFailures(t, d)
+			})
+		}
+	})
 	t.Run("machine dies", func(t *testing.T) { lab.machineDies(t, webs) })
 }
 
@@ -585,6 +593,59 @@ func (l *discoveryLab) steadyWrites(t *testing.T, ds []*deployed) {
 	}
 	if v3 < float64(refreshes-2) || v3 > float64(refreshes+3) || after["v3 put"] != before["v3 put"] {
 		t.Errorf("v3: %v requests (%v puts) for about %d refreshes, want one keep-alive each and no put", v3, after["v3 put"]-before["v3 put"], refreshes)
+	}
+}
+
+// logsFailures runs d's sidekick command line by hand, as systemd would but
+// with an etcd endpoint nobody listens on, and sends its bash (only, as
+// KillMode=mixed does) TERM after a while: what it prints is what the journal
+// holds. A v3 etcdctl gives up on a refused endpoint only after its 3 s
+// command timeout, a v2 one at once.
+func (l *discoveryLab) logsFailures(t *testing.T, d *deployed) {
+	b, err := os.ReadFile(l.apps.Path("/etc/systemd/system/" + strings.Replace(d.disc, "@1.", "@.", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := unit.Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Name = d.disc
+	argv := execArgv(t, f)
+	// systemd's part: the instance ends the key and the container name (a
+	// "%i" inside the hostile prefix is literal), %H is the whole host word.
+	for _, i := range []int{9, 10} {
+		argv[i] = strings.TrimSuffix(argv[i], "%i") + "1"
+	}
+	if argv[11] == "%H" {
+		argv[11] = l.apps.Name
+	}
+	const endpoint = "http://127.0.0.1:1"
+	argv[7] = endpoint
+	ctx, cancel := l.ctx()
+	defer cancel()
+	wait, logged := "5", []int{1, 2, 4}
+	if d.api == "v3" {
+		wait, logged = "7", []int{1, 2}
+	}
+	res, err := l.apps.Exec(ctx, append([]string{"timeout", "--foreground", "--preserve-status", "-s", "TERM", wait}, argv...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Code != 0 {
+		t.Errorf("the sidekick exited %d on TERM, want 0 (its trap exits cleanly)\n%s", res.Code, res)
+	}
+	wants := []string{"could not withdraw " + d.key + " (it expires after 6s): "}
+	for _, n := range logged {
+		wants = append(wants, fmt.Sprintf("etcd at %s failed (%d in a row): ", endpoint, n))
+	}
+	for _, want := range wants {
+		if !strings.Contains(string(res.Stdout), want) {
+			t.Errorf("output lacks %q:\n%s", want, res)
+		}
+	}
+	if strings.Contains(string(res.Stdout), "(3 in a row)") {
+		t.Errorf("the 3rd failure in a row is logged; only the 1st, 2nd, 4th, 8th… should be:\n%s", res.Stdout)
 	}
 }
 
