@@ -155,6 +155,9 @@ func run(args []string) int {
 		code = runListUnitFiles(rest)
 	case "list-units":
 		code = runListUnits(rest)
+	case "journal":
+		unlock()
+		return runJournal(rest) // may follow for long: let other calls run
 	case "list-machines":
 		code = runListMachines(rest)
 	case "version":
@@ -916,4 +919,43 @@ func readDirNames(dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// runJournal is journal.go: journalctl on the unit's machine; here the one
+// real systemd, through FLEET_STANDIN_JOURNALCTL (an argv prefix).
+func runJournal(args []string) int {
+	fs := flag.NewFlagSet("journal", flag.ContinueOnError)
+	lines := fs.Int("lines", 10, "")
+	follow := fs.Bool("follow", false, "")
+	fs.BoolVar(follow, "f", false, "")
+	fs.Bool("sudo", false, "")
+	fs.String("output", "short", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		stderr("One unit file must be provided.")
+		return 1
+	}
+	name := unitNameMangle(pos[0])
+	u := reg.Units[name]
+	if u == nil || u.MachineID == "" {
+		stderr("Unit %s does not exist or is not running.", name)
+		return 1
+	}
+	jc := strings.Fields(os.Getenv("FLEET_STANDIN_JOURNALCTL"))
+	if len(jc) == 0 {
+		return 0
+	}
+	jargs := append(jc[1:], "--no-pager", "-o", "cat", "-u", name, "-n", strconv.Itoa(*lines))
+	if *follow {
+		jargs = append(jargs, "-f")
+	}
+	c := exec.Command(jc[0], jargs...)
+	c.Stdout, c.Stderr = os.Stdout, os.Stderr
+	if err := c.Run(); err != nil {
+		return 1
+	}
+	return 0
 }
