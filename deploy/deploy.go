@@ -396,12 +396,17 @@ func (s *session) inspectImage(ctx context.Context, rev string, rr *renderResult
 	return digest, nil
 }
 
+// sameFiles reports whether a and b hold the same files, in any order.
 func sameFiles(a, b []UnitFile) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i := range a {
-		if a[i].Name != b[i].Name || !bytes.Equal(a[i].Data, b[i].Data) {
+	m := make(map[string][]byte, len(a))
+	for _, f := range a {
+		m[f.Name] = f.Data
+	}
+	for _, f := range b {
+		if d, ok := m[f.Name]; !ok || !bytes.Equal(d, f.Data) {
 			return false
 		}
 	}
