@@ -274,12 +274,12 @@ func unifiedDiff(nameA, nameB, a, b string) string {
 		case i < n && j < m && la[i] == lb[j]:
 			body.WriteString(" " + la[i] + "\n")
 			i, j = i+1, j+1
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			body.WriteString("+" + lb[j] + "\n")
-			j++
-		default:
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
 			body.WriteString("-" + la[i] + "\n")
 			i++
+		default:
+			body.WriteString("+" + lb[j] + "\n")
+			j++
 		}
 	}
 	startA, startB := 1, 1
