@@ -95,6 +95,25 @@ type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
+// TestLongestLine: the longest line checkText lets through is one buildkit
+// reads without error, with LF or CRLF.
+func TestLongestLine(t *testing.T) {
+	for _, eol := range []string{"\n", "\r\n", ""} {
+		line := "ENV A=" + strings.Repeat("x", maxLine-len("ENV A=")-len(strings.TrimSuffix(eol, "\n")))
+		im, err := Parse("Dockerfile", strings.NewReader("FROM alpine\n"+line+eol), Options{})
+		if err != nil {
+			t.Fatalf("line of %d bytes + %q: %v", maxLine, eol, err)
+		}
+		if got := len(im.Env[0].Value); got != maxLine-len("ENV A=")-len(strings.TrimSuffix(eol, "\n")) {
+			t.Errorf("value of %d bytes, want the whole line", got)
+		}
+		_, err = Parse("Dockerfile", strings.NewReader("FROM alpine\n"+line+"x"+eol), Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), "Dockerfile:2: line is 65536 bytes long") {
+			t.Errorf("one byte more + %q: %v", eol, err)
+		}
+	}
+}
+
 func TestParseReadErrors(t *testing.T) {
 	_, err := Parse("Dockerfile", failingReader{}, Options{})
 	var e *Error

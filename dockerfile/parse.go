@@ -64,7 +64,7 @@ func checkText(name string, data []byte) error {
 	for rest := data; len(rest) > 0; line++ {
 		text, next, _ := bytes.Cut(rest, []byte{'\n'})
 		rest = next
-		text = bytes.TrimSuffix(text, []byte{'\r'})
+		// A CR counts: buildkit's limit is on the bytes before the LF.
 		switch {
 		case len(text) > maxLine:
 			return &Error{File: name, Line: line, Err: fmt.Errorf("line is %d bytes long, the limit is %d", len(text), maxLine)}

@@ -115,9 +115,9 @@ func TestParse(t *testing.T) {
 			})},
 		{"build arg into global arg", "ARG V=1\nFROM alpine:$V\n", Options{BuildArgs: map[string]string{"V": "2"}},
 			&Image{Base: "alpine:2", Origin: "alpine:2", External: true, Args: []Arg{{Name: "V", Default: ptr("1"), Value: ptr("2")}}}},
-		{"platform args", "FROM alpine\nARG TARGETARCH\nENV A=$TARGETARCH\n", Options{},
+		{"platform args", "ARG TARGETOS\nFROM alpine\nARG TARGETARCH\nENV A=$TARGETARCH\n", Options{},
 			with(func(im *Image) {
-				im.Args = []Arg{{Name: "TARGETARCH", Value: ptr(runtime.GOARCH)}}
+				im.Args = []Arg{{Name: "TARGETOS", Value: ptr("linux")}, {Name: "TARGETARCH", Value: ptr(runtime.GOARCH)}}
 				im.Env = []EnvVar{{"A", runtime.GOARCH}}
 			})},
 		{"last stage inherits from its stage chain", "FROM golang AS build\nENV GO=1\nEXPOSE 1\nFROM scratch AS other\nEXPOSE 2\nFROM build AS final\nEXPOSE 3\nCMD [\"/x\"]\n", Options{},

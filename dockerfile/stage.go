@@ -77,7 +77,7 @@ func build(file string, res *parser.Result, opts Options) (*Image, error) {
 	declaredGlobal := map[string]struct{}{}
 	for _, in := range meta {
 		for _, a := range in.args {
-			arg, err := declareArg(x, a, opts.BuildArgs, globals, nil, declaredGlobal)
+			arg, err := declareArg(x, a, opts.BuildArgs, globals, globals, declaredGlobal)
 			if err != nil {
 				return nil, in.fail(file, err)
 			}

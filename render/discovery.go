@@ -117,7 +117,7 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		Add("KillMode", unit.Lit("mixed")).
 		Add("TimeoutStopSec", unit.Lit("15s"))
 	f.Section("Install").Add("WantedBy", run)
-	if op.Target != TargetSystemd {
+	if op.Target == TargetFleet {
 		f.Section("X-Fleet").Add("MachineOf", run)
 	}
 	return f
