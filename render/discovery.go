@@ -186,7 +186,7 @@ func inspectFormat(s Sidekick) string {
 			"}}{{with (index . 0).HostPort}}{{.}}{{else}}null{{end}}{{else}}null{{end}}"
 	}
 	var b strings.Builder
-	b.WriteString("{{.State.Running}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|")
+	b.WriteString("{{.State.Running}}|{{with index .State \"Health\"}}{{.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|")
 	b.WriteString(`"port":` + hostPort(fmt.Sprintf("%d/%s", s.Primary, primaryProto(s))) + `,"ports":{`)
 	for i, name := range containerPorts(s) {
 		if i > 0 {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -133,7 +132,7 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		}
 		r.rel.App = filepath.Base(abs)
 		if err := render.ValidApp(r.rel.App); err != nil {
-			return nil, &exitError{exitUsage, fmt.Errorf("%v (the name of directory %s): name the app with --app", err, dir)}
+			return nil, &exitError{exitUsage, fmt.Errorf("%v (taken from the directory's name): name the app with --app", err)}
 		}
 	} else if err := render.ValidApp(r.rel.App); err != nil {
 		return nil, &exitError{exitUsage, fmt.Errorf("--app: %v", err)}
@@ -194,28 +193,6 @@ func fileErr(path string, err error) error {
 	return &exitError{exitEnv, fmt.Errorf("%s: %v", path, err)}
 }
 
-// headRev is HEAD of the git work tree holding dir.
-func headRev(dir string) (string, error) {
-	cmd := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree", "--verify", "-q", "HEAD")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if errors.Is(err, exec.ErrNotFound) {
-		return "", &exitError{exitEnv, errors.New("git is not installed: give --rev SHA")}
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) == 0 || lines[0] != "true" {
-		return "", &exitError{exitUsage, fmt.Errorf("%s is not in a git work tree: give --rev SHA", dir)}
-	}
-	if err != nil || len(lines) != 2 {
-		return "", &exitError{exitUsage, fmt.Errorf("%s: the git work tree has no commit yet: commit, or give --rev SHA", dir)}
-	}
-	if err := render.ValidRev(lines[1]); err != nil {
-		return "", &exitError{exitEnv, fmt.Errorf("git rev-parse HEAD: %v", err)}
-	}
-	return lines[1], nil
-}
-
 func runRender(args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("render", flag.ContinueOnError)
 	var a appFlags
@@ -262,7 +239,7 @@ func marshalAll(files []*unit.File) ([]string, [][]byte, error) {
 	for i, f := range files {
 		b, err := unit.Marshal(f)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", f.Name, err)
+			return nil, nil, err
 		}
 		names[i], blobs[i] = f.Name, b
 	}
@@ -281,6 +258,9 @@ func replaceDir(dir string, names []string, blobs [][]byte) error {
 				return fmt.Errorf("-o %s: it holds %s, which is not a unit file: give a new or a units-only directory", dir, e.Name())
 			}
 		}
+		if sameFiles(dir, entries, names, blobs) {
+			return nil // already this set: keep the files and their times
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fileErr(dir, err)
 	}
@@ -288,24 +268,50 @@ func replaceDir(dir string, names []string, blobs [][]byte) error {
 	if err != nil {
 		return fileErr(dir, err)
 	}
-	defer os.RemoveAll(tmp)
+	fail := func(err error) error {
+		os.RemoveAll(tmp)
+		return fileErr(dir, err)
+	}
 	for i, n := range names {
 		if err := os.WriteFile(filepath.Join(tmp, n), blobs[i], 0o644); err != nil {
-			return fileErr(dir, err)
+			return fail(err)
 		}
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fileErr(dir, err)
+		return fail(err)
 	}
 	old := tmp + ".old"
-	if err := os.Rename(dir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fileErr(dir, err)
+	hadOld := true
+	if err := os.Rename(dir, old); errors.Is(err, fs.ErrNotExist) {
+		hadOld = false
+	} else if err != nil {
+		return fail(err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		os.Rename(old, dir) // put the previous set back
-		return fileErr(dir, err)
+		if hadOld {
+			os.Rename(old, dir) // put the previous set back
+		}
+		return fail(err)
 	}
-	return os.RemoveAll(old)
+	if hadOld {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// sameFiles reports whether dir (listed as entries) holds exactly the named
+// files with exactly these bytes.
+func sameFiles(dir string, entries []fs.DirEntry, names []string, blobs [][]byte) bool {
+	if len(entries) != len(names) {
+		return false
+	}
+	for i, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil || !bytes.Equal(b, blobs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func isUnitName(n string) bool {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,8 @@ type Cmd struct {
 	// Stdout and Stderr, if set, receive the output as it comes, in
 	// addition to Result.
 	Stdout, Stderr io.Writer
+
+	unbufferedStdout bool // stdout goes to Stdout only, not into Result
 }
 
 // Result is what a command did.
@@ -67,13 +70,17 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	if user == "" {
 		user = "root"
 	}
-	u, err := lookupUser(filepath.Join(m.dir, "fs", "etc"), user)
+	u, err := lookupUser(m.Path("/etc"), user)
 	if err != nil {
 		return Result{}, fmt.Errorf("sandbox: %s: %w", m.Name, err)
 	}
 	dir := c.Dir
 	if dir == "" {
 		dir = u.Home
+		// system users' homes often do not exist (/nonexistent)
+		if _, err := os.Stat(m.Path(dir)); err != nil {
+			dir = "/"
+		}
 	}
 	args := []string{"-t", strconv.Itoa(m.pid), "-m", "-u", "-i", "-n", "-p", "-C", "--",
 		"/usr/bin/setpriv", "--reuid=" + strconv.Itoa(u.UID), "--regid=" + strconv.Itoa(u.GID), "--init-groups", "--",
@@ -93,6 +100,9 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if c.Stdout != nil {
 		cmd.Stdout = io.MultiWriter(&stdout, c.Stdout)
+		if c.unbufferedStdout {
+			cmd.Stdout = c.Stdout
+		}
 	}
 	if c.Stderr != nil {
 		cmd.Stderr = io.MultiWriter(&stderr, c.Stderr)

@@ -140,6 +140,9 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 	}
 	t.Logf("sandbox: machine %s (%s, PID 1 = host pid %d) ready in %v", m.Name, m.IP, m.pid, time.Since(start).Round(time.Millisecond))
 	if opts.GoImage {
+		// building the image the first time compiles the standard library
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
 		if err := m.loadGoImage(ctx, t); err != nil {
 			unavailable(t, "machine %s: image golang:1.26: %v", m.Name, err)
 		}
@@ -224,6 +227,12 @@ func (m *Machine) boot(t testing.TB) error {
 	}
 	defer goR.Close()
 	defer goW.Close()
+	mountedR, mountedW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer mountedR.Close()
+	defer mountedW.Close()
 
 	var procs []string
 	for _, d := range cgroups {
@@ -249,7 +258,7 @@ func (m *Machine) boot(t testing.TB) error {
 	}
 	cmd.Stdout = bootLog
 	cmd.Stderr = bootLog
-	cmd.ExtraFiles = []*os.File{goR}
+	cmd.ExtraFiles = []*os.File{goR, mountedW}
 	// If the test process dies, unshare dies, and --kill-child takes the
 	// machine with it. (Pdeathsig follows the starting thread; the Go
 	// runtime does not end idle threads.)
@@ -264,10 +273,19 @@ func (m *Machine) boot(t testing.TB) error {
 		close(m.waited)
 	}()
 	goR.Close()
+	mountedW.Close()
 
 	pid, err := m.findPID1(10 * time.Second)
 	if err != nil {
 		return err
+	}
+	// Until boot.sh has mounted the machine's own /etc, /proc/PID/root/etc
+	// is the host's: nothing may look there before.
+	line, _ := bufio.NewReader(mountedR).ReadString('\n')
+	if line != "mounted\n" {
+		m.cmd.Process.Kill()
+		<-m.waited
+		return fmt.Errorf("boot.sh failed to build the machine's file system; boot.log:\n%s", m.readFile("boot.log"))
 	}
 	m.pid = pid
 	if err := attachNetwork(m); err != nil {

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -79,6 +82,10 @@ func TestMachine(t *testing.T) {
 		}
 		if res.Code != 7 || string(res.Stdout) != "in\n/tmp\n" || string(res.Stderr) != "b a r\n" {
 			t.Errorf("got %s", res)
+		}
+		res = mustExec(t, m, Cmd{User: "nobody", Argv: []string{"sh", "-c", "id -un; pwd"}})
+		if string(res.Stdout) != "nobody\n/\n" {
+			t.Errorf("as nobody (home /nonexistent): %s", res)
 		}
 		_, err = m.Systemctl("is-active", "no-such.service")
 		var exitErr *ExitError
@@ -185,7 +192,7 @@ func TestMachine(t *testing.T) {
 func TestCleanupLeavesNothing(t *testing.T) {
 	mountsBefore := hostMounts(t)
 	linksBefore := hostLinks(t)
-	passwdBefore, _ := os.ReadFile("/etc/passwd")
+	etcBefore := hostEtc(t)
 	probe := fmt.Sprintf("/tmp/nap-sandbox-probe-%d", os.Getpid())
 
 	m := NewMachine(t, Options{Docker: true, Etcd: true})
@@ -200,6 +207,11 @@ func TestCleanupLeavesNothing(t *testing.T) {
 		t.Fatalf("the machine's cgroups hold only %v", pids)
 	}
 
+	// a dead host first (as Kill leaves it), then the cleanup
+	m.Kill()
+	if processAlive(m.pid) {
+		t.Errorf("PID 1 survived Kill")
+	}
 	if err := m.teardown(); err != nil {
 		t.Fatal(err)
 	}
@@ -225,9 +237,8 @@ func TestCleanupLeavesNothing(t *testing.T) {
 	if network.holder != nil {
 		t.Errorf("the network's namespace holder still runs with no machine left")
 	}
-	passwdAfter, _ := os.ReadFile("/etc/passwd")
-	if !bytes.Equal(passwdBefore, passwdAfter) {
-		t.Errorf("host /etc/passwd changed")
+	if diff := cmp.Diff(etcBefore, hostEtc(t)); diff != "" {
+		t.Errorf("the host's /etc changed (-before +after):\n%s", diff)
 	}
 	for _, f := range []string{probe, "/etc/nap-sandbox-probe", "/var/lib/nap-sandbox-probe", "/root/nap-sandbox-probe"} {
 		if _, err := os.Stat(f); err == nil {
@@ -235,6 +246,23 @@ func TestCleanupLeavesNothing(t *testing.T) {
 			t.Errorf("%s, written inside the machine, is on the host", f)
 		}
 	}
+}
+
+// hostEtc reads the host's files a machine has its own copy of.
+func hostEtc(t *testing.T) map[string]string {
+	files := map[string]string{}
+	for _, pattern := range []string{"/etc/hosts", "/etc/hostname", "/etc/machine-id", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/ssh/*", "/etc/systemd/system/*", "/etc/docker/*", "/etc/default/*"} {
+		paths, _ := filepath.Glob(pattern)
+		for _, p := range paths {
+			st, err := os.Lstat(p)
+			if err != nil {
+				continue
+			}
+			b, _ := os.ReadFile(p)
+			files[p] = fmt.Sprintf("%v %v %x", st.Mode(), st.ModTime(), b)
+		}
+	}
+	return files
 }
 
 func hostMounts(t *testing.T) string {
@@ -257,4 +285,43 @@ func hostLinks(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// TestGoImage builds an app the way nap's build unit does: a multi-stage
+// Dockerfile FROM golang:1.26 to a scratch image, pushed to the machine's
+// registry, run by docker, answering HTTP.
+func TestGoImage(t *testing.T) {
+	m := NewMachine(t, Options{GoImage: true, Registry: true})
+	app := t.TempDir()
+	files := map[string]string{
+		"go.mod":  "module hello\n\ngo 1.26\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, \"hello from a container\") })\n\thttp.ListenAndServe(\":8080\", nil)\n}\n",
+		"Dockerfile": "FROM golang:1.26 AS build\nWORKDIR /src\nCOPY . .\nRUN [\"go\", \"build\", \"-o\", \"/hello\", \".\"]\n" +
+			"FROM scratch\nCOPY --from=build /hello /hello\nEXPOSE 8080\nENTRYPOINT [\"/hello\"]\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(app+"/"+name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Share(t, app)
+	image := "127.0.0.1:5000/hello:v1"
+	start := time.Now()
+	mustExec(t, m, Cmd{Argv: []string{"/usr/bin/docker", "build", "-q", "-t", image, app}})
+	t.Logf("multi-stage build took %v", time.Since(start).Round(time.Millisecond))
+	mustExec(t, m, Cmd{Argv: []string{"/usr/bin/docker", "push", "-q", image}})
+	mustExec(t, m, Cmd{Argv: []string{"/usr/bin/docker", "run", "-d", "--name", "hello", "-p", "127.0.0.1:18080:8080", image}})
+	ctx := testContext(t)
+	var body string
+	err := retry(ctx, func() error {
+		code, b, err := m.HTTPGet("http://127.0.0.1:18080/")
+		if err == nil && code != 200 {
+			err = fmt.Errorf("status %d", code)
+		}
+		body = b
+		return err
+	})
+	if err != nil || body != "hello from a container" {
+		t.Fatalf("GET the container: %q, %v", body, err)
+	}
 }
