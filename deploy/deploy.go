@@ -255,13 +255,22 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 	if file == nil {
 		return inputErr("build", "render produced no build unit %s", name)
 	}
-	if st, err := s.state(ctx, name); err == nil && st.Active == "active" && s.held(ctx, *file) {
+	st, err := s.state(ctx, name)
+	if err != nil {
+		return err
+	}
+	if st.Active == "active" && s.held(ctx, *file) {
 		s.d.say("%s was built before; not building again", short(rev))
 		return nil
 	}
 	tctx, cancel := s.d.tool(ctx)
 	defer cancel()
-	s.drv.ResetFailed(tctx, name) // a failed build of this revision must not block a new one
+	if st.Active != "" {
+		// loaded but not active: a failed or interrupted build of this
+		// revision must not block a new one (fleet would not start a unit
+		// it already holds as launched)
+		s.drv.ResetFailed(tctx, name)
+	}
 	if _, err := s.drv.Submit(tctx, []UnitFile{*file}); err != nil {
 		return err
 	}
