@@ -1,9 +1,12 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,6 +59,7 @@ CMD ["/app"]
 type discoveryLab struct {
 	t          *testing.T
 	etcd, apps *sandbox.Machine
+	http       *http.Client // to etcd's machine
 }
 
 // deployed is one rendered, installed app with one instance.
@@ -74,6 +78,7 @@ func TestDiscoveryOnMachines(t *testing.T) {
 	lab := &discoveryLab{t: t}
 	lab.etcd = sandbox.NewMachine(t, sandbox.Options{Name: "etcd", EtcdV2: true})
 	lab.apps = sandbox.NewMachine(t, sandbox.Options{Name: "apps", Docker: true, Registry: true})
+	lab.http = lab.etcd.HTTPClient()
 	webImg, healthImg := lab.buildImages()
 
 	apps := map[string]map[string]*deployed{}
@@ -99,6 +104,7 @@ func TestDiscoveryOnMachines(t *testing.T) {
 				lab.announce(t, health, "healthy", latencyBound+time.Second)
 			})
 			t.Run("sidekick killed", func(t *testing.T) { lab.sidekickKilled(t, web) })
+			t.Run("key lost behind its back", func(t *testing.T) { lab.keyLost(t, web) })
 			t.Run("container killed", func(t *testing.T) { lab.containerKilled(t, web) })
 			t.Run("run unit stopped", func(t *testing.T) {
 				lab.stopped(t, web)
@@ -212,51 +218,64 @@ func (l *discoveryLab) deploy(app, api, host, image, dockerfileText string) *dep
 	return d
 }
 
-// get reads d's key from etcd: its value, or ok false when there is none.
-// mark changes with every write (v2: modified index; v3: lease and revision).
+// get reads d's key from etcd over its HTTP APIs (cheap enough to poll
+// every few milliseconds): its value, or ok false when there is none. mark
+// changes with every write (v2: modified index; v3: lease and revision).
 func (l *discoveryLab) get(t testing.TB, d *deployed) (value, mark string, ok bool) {
 	t.Helper()
-	ctx, cancel := l.ctx()
-	defer cancel()
-	var argv []string
 	if d.api == "v2" {
-		argv = []string{"env", "ETCDCTL_API=2", "etcdctl", "--endpoints", "http://127.0.0.1:2379", "-o", "json", "get", "--", d.key}
-	} else {
-		argv = []string{"env", "ETCDCTL_API=3", "etcdctl", "--endpoints=http://127.0.0.1:2379", "-w", "json", "get", "--", d.key}
-	}
-	res, err := l.etcd.Exec(ctx, argv...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.api == "v2" {
-		if res.Code == 4 {
-			return "", "", false
+		var segs []string
+		for _, s := range strings.Split(d.key, "/") {
+			segs = append(segs, url.PathEscape(s))
 		}
+		resp, err := l.http.Get("http://127.0.0.1:2379/v2/keys" + strings.Join(segs, "/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
 		var r struct {
-			Node struct {
+			ErrorCode int `json:"errorCode"`
+			Node      struct {
+				Key           string `json:"key"`
 				Value         string `json:"value"`
 				ModifiedIndex int    `json:"modifiedIndex"`
 			} `json:"node"`
 		}
-		if res.Code != 0 || json.Unmarshal(res.Stdout, &r) != nil {
-			t.Fatalf("etcdctl get: %s", res)
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			t.Fatalf("etcd v2 get: %s: %v", resp.Status, err)
+		}
+		if r.ErrorCode == 100 { // key not found
+			return "", "", false
+		}
+		if resp.StatusCode != 200 || r.Node.Key != d.key {
+			t.Fatalf("etcd v2 get %q: %s, key %q", d.key, resp.Status, r.Node.Key)
 		}
 		return r.Node.Value, strconv.Itoa(r.Node.ModifiedIndex), true
 	}
+	req, _ := json.Marshal(map[string][]byte{"key": []byte(d.key)})
+	resp, err := l.http.Post("http://127.0.0.1:2379/v3/kv/range", "application/json", bytes.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
 	var r struct {
 		Kvs []struct {
+			Key         []byte `json:"key"`
 			Value       []byte `json:"value"`
-			Lease       int64  `json:"lease"`
-			ModRevision int64  `json:"mod_revision"`
+			Lease       string `json:"lease"`
+			ModRevision string `json:"mod_revision"`
 		} `json:"kvs"`
 	}
-	if res.Code != 0 || json.Unmarshal(res.Stdout, &r) != nil {
-		t.Fatalf("etcdctl get: %s", res)
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("etcd v3 range: %s: %v", resp.Status, err)
 	}
 	if len(r.Kvs) == 0 {
 		return "", "", false
 	}
-	return string(r.Kvs[0].Value), fmt.Sprint(r.Kvs[0].Lease, " ", r.Kvs[0].ModRevision), true
+	if string(r.Kvs[0].Key) != d.key {
+		t.Fatalf("etcd v3 range %q returned key %q", d.key, r.Kvs[0].Key)
+	}
+	return string(r.Kvs[0].Value), r.Kvs[0].Lease + " " + r.Kvs[0].ModRevision, true
 }
 
 // waitKey polls until d's key is present (or absent) and returns when it
@@ -273,7 +292,7 @@ func (l *discoveryLab) waitKey(t testing.TB, d *deployed, present bool, timeout 
 		if now.After(deadline) {
 			t.Fatalf("key %q: still present=%v after %v\n%s", d.key, ok, timeout, l.diagnose(d))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -384,6 +403,33 @@ func (l *discoveryLab) sidekickKilled(t *testing.T, d *deployed) {
 		t.Errorf("key not written again within 4 s of the SIGKILL\n%s", l.diagnose(d))
 	}
 	t.Logf("discovery latency: rewrite after SIGKILL (%s) = %v", d.api, rewritten.Round(time.Millisecond))
+}
+
+// keyLost removes the key behind the sidekick's back (v2: deletes it; v3:
+// revokes its lease, as an expiry would): the next refresh writes it again
+// (v3: a keep-alive fails, so a new lease is granted).
+func (l *discoveryLab) keyLost(t *testing.T, d *deployed) {
+	_, mark, ok := l.get(t, d)
+	if !ok {
+		t.Fatalf("no key %q", d.key)
+	}
+	argv := []string{"env", "ETCDCTL_API=2", "etcdctl", "--endpoints", "http://127.0.0.1:2379", "rm", "--", d.key}
+	if d.api == "v3" {
+		lease, _, _ := strings.Cut(mark, " ")
+		id, err := strconv.ParseInt(lease, 10, 64)
+		if err != nil || id == 0 {
+			t.Fatalf("key %q has no lease (%q)", d.key, mark)
+		}
+		argv = []string{"env", "ETCDCTL_API=3", "etcdctl", "--endpoints=http://127.0.0.1:2379", "lease", "revoke", strconv.FormatInt(id, 16)}
+	}
+	run(t, l.etcd, argv...)
+	lost := time.Now()
+	l.waitKey(t, d, false, 5*time.Second)
+	back, _ := l.waitKey(t, d, true, time.Duration(sandboxTTL)*time.Second)
+	t.Logf("discovery latency: key written again after it was lost (%s) = %v", d.api, back.Sub(lost).Round(time.Millisecond))
+	if _, newMark, _ := l.get(t, d); d.api == "v3" && strings.Split(newMark, " ")[0] == strings.Split(mark, " ")[0] {
+		t.Errorf("the key came back under the revoked lease %s", mark)
+	}
 }
 
 // containerKilled kills d's container: the key goes at once, the run unit

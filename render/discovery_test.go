@@ -46,7 +46,7 @@ func TestDiscoveryScriptLinesJoin(t *testing.T) {
 		}
 		ok := false
 		for _, e := range ends {
-			ok = ok || strings.HasSuffix(line, e)
+			ok = ok || strings.HasSuffix(" "+line, e)
 		}
 		if !ok {
 			t.Errorf("discovery.sh:%d: %q does not end with one of %q", i+1, line, ends)

@@ -176,14 +176,18 @@ func walkExec(value string, fn func(word []byte)) error {
 		} else if word, rest, _, err = extractWord(rest, buf[:0]); err != nil {
 			return err
 		}
-		if word, err = resolveSpecifiers(word); err != nil {
-			return err
-		}
 		if fn == nil {
-			// Only checking: the pairs need no compacting.
-			if err = checkDollars(word); err != nil {
+			// Only checking: "%%" and "$$" need no compacting, and as
+			// resolving specifiers never adds or removes a '$', the two
+			// checks may read the same unresolved word.
+			if err = checkSpecifiersBytes(word); err == nil {
+				err = checkDollars(word)
+			}
+			if err != nil {
 				return err
 			}
+		} else if word, err = resolveSpecifiers(word); err != nil {
+			return err
 		} else if word, err = unescapeDollars(word); err != nil {
 			return err
 		} else {
@@ -443,7 +447,16 @@ func resolveSpecifiers(w []byte) ([]byte, error) {
 
 // checkSpecifiers is resolveSpecifiers without the result, for Marshal.
 func checkSpecifiers(v string) error {
-	for i := strings.IndexByte(v, '%'); i >= 0 && i < len(v); i++ {
+	return checkSpecifiersFrom(v, strings.IndexByte(v, '%'))
+}
+
+func checkSpecifiersBytes(v []byte) error {
+	return checkSpecifiersFrom(v, bytes.IndexByte(v, '%'))
+}
+
+// checkSpecifiersFrom checks v's specifiers from its first '%', at i.
+func checkSpecifiersFrom[S []byte | string](v S, i int) error {
+	for ; i >= 0 && i < len(v); i++ {
 		if v[i] == '%' {
 			if err := checkSpecifier(v, i); err != nil {
 				return err

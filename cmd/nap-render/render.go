@@ -111,7 +111,7 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 	if err != nil {
 		return nil, err
 	}
-	napPath, napData, err := readOptional(a.napFile, filepath.Join(dir, "nap.yaml"))
+	napPath, napData, err := readAppConfig(a.napFile, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -151,16 +151,59 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		r.rel.Rev, r.revSet = rev, err == nil
 	}
 
-	dfPath := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
-	data, err := os.ReadFile(dfPath)
-	if err != nil {
-		return nil, fileErr(dfPath, err)
-	}
-	r.img, err = dockerfile.Parse(dfPath, bytes.NewReader(data), dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	r.img, err = parseDockerfile(dir, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// parseDockerfile reads the Dockerfile nap.yaml names inside dir. A pushed
+// repository may hold a symlink named Dockerfile: one leading out of dir,
+// or to anything but a regular file, is refused, so that parse errors can
+// never quote another file of the host.
+func parseDockerfile(dir string, cfg *render.Config) (*dockerfile.Image, error) {
+	path := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
+	if err := insideApp(dir, path); err != nil {
+		return nil, err
+	}
+	return dockerfile.ParseFile(path, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+}
+
+// insideApp refuses path, a file of the app in dir, when it resolves to
+// somewhere outside dir or to anything but a regular file.
+func insideApp(dir, path string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fileErr(dir, err)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fileErr(path, err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s: a symlink leading out of the app's directory: refused", path)
+	}
+	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
+	}
+	return nil
+}
+
+// readAppConfig reads the app's nap.yaml: the -f file, or APPDIR/nap.yaml
+// when there is one (held to the app's directory like the Dockerfile).
+func readAppConfig(given, dir string) (string, []byte, error) {
+	if given != "" {
+		return readOptional(given, "")
+	}
+	path := filepath.Join(dir, "nap.yaml")
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return path, nil, nil
+	}
+	if err := insideApp(dir, path); err != nil {
+		return path, nil, err
+	}
+	return readOptional("", path)
 }
 
 // readOptional reads the file given by a flag (which must exist) or, when

@@ -31,6 +31,7 @@ func renderTestApp(t *testing.T, files map[string]string) string {
 		t.Fatal(err)
 	}
 	for name, body := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -173,6 +174,8 @@ func TestRenderInputErrors(t *testing.T) {
 		{map[string]string{"Dockerfile": renderTestDockerfile}, []string{"--config", "missing.yaml"}, 1, "missing.yaml: no such file"},
 		{map[string]string{"Dockerfile": renderTestDockerfile, "c.yaml": "target: k8s\n"}, []string{"--config", "c.yaml"}, 1, `c.yaml:1: target: "k8s": use fleet or systemd`},
 		{map[string]string{"Dockerfile": renderTestDockerfile, "x.yaml": "\nstage: \"a b\"\n"}, []string{"-f", "x.yaml"}, 1, `x.yaml:2: stage: invalid stage name "a b"`},
+		{map[string]string{"nap.yaml": "dockerfile: d/Dockerfile\n"}, nil, 1, "d/Dockerfile: no such file"},
+		{map[string]string{"nap.yaml": "dockerfile: sub\n", "sub/x": "1"}, nil, 1, "sub: not a regular file"},
 	} {
 		dir := renderTestApp(t, tc.files)
 		args := append([]string{"render", "--config", "/dev/null", "--rev", renderTestRev}, tc.args...)
@@ -262,4 +265,42 @@ func renderGit(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %q: %v\n%s", args, err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+func TestRenderRefusesSymlinkedDockerfile(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("root:SECRET-HASH:19000:0:99999:7:::\n"), 0o600)
+	dir := renderTestApp(t, nil)
+	os.Symlink(secret, filepath.Join(dir, "Dockerfile"))
+	for _, cmd := range []string{"render", "check", "inspect"} {
+		args := []string{cmd}
+		if cmd != "inspect" {
+			args = append(args, "--config", "/dev/null", "--rev", renderTestRev)
+		}
+		code, out, errs := renderCLI(t, dir, args...)
+		if code != 1 || out != "" || !strings.Contains(errs, "Dockerfile: a symlink leading out of the app's directory: refused") || strings.Contains(errs, "SECRET") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, out, errs)
+		}
+	}
+	os.Remove(filepath.Join(dir, "Dockerfile"))
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(renderTestDockerfile), 0o644)
+	os.Symlink(secret, filepath.Join(dir, "nap.yaml"))
+	for _, cmd := range []string{"render", "inspect"} {
+		code, _, errs := renderCLI(t, dir, cmd, "--config", "/dev/null", "--rev", renderTestRev)
+		if cmd == "inspect" {
+			code, _, errs = renderCLI(t, dir, cmd)
+		}
+		if code != 1 || !strings.Contains(errs, "nap.yaml: a symlink leading out of the app's directory: refused") || strings.Contains(errs, "SECRET") {
+			t.Errorf("%s with nap.yaml -> secret: exit %d, stderr %q", cmd, code, errs)
+		}
+	}
+	os.Remove(filepath.Join(dir, "nap.yaml"))
+
+	// A symlink inside the app is fine.
+	os.Remove(filepath.Join(dir, "Dockerfile"))
+	os.WriteFile(filepath.Join(dir, "Dockerfile.prod"), []byte(renderTestDockerfile), 0o644)
+	os.Symlink("Dockerfile.prod", filepath.Join(dir, "Dockerfile"))
+	if code, _, errs := renderCLI(t, dir, "check", "--config", "/dev/null"); code != 0 {
+		t.Errorf("symlink inside the app: exit %d, %s", code, errs)
+	}
 }

@@ -3,13 +3,14 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 )
 
 // coreUnits are systemd's own units a booting manager needs, copied from
@@ -29,17 +30,8 @@ const hostUnitDir = "/lib/systemd/system"
 // unitSources are the host's unit files the machine runs verbatim.
 func unitSources(opts Options) []string {
 	names := append([]string(nil), coreUnits...)
-	if opts.Docker {
-		names = append(names, "docker.service", "docker.socket", "containerd.service")
-	}
-	if opts.Registry {
-		names = append(names, "docker-registry.service")
-	}
-	if opts.Etcd {
-		names = append(names, "etcd.service")
-	}
-	if opts.SSH {
-		names = append(names, "ssh.service")
+	for _, c := range enabledComponents(opts) {
+		names = append(names, c.units...)
 	}
 	var paths []string
 	for _, n := range names {
@@ -51,17 +43,8 @@ func unitSources(opts Options) []string {
 // targetUnit is what the machine boots: basic.target plus the components.
 func targetUnit(opts Options) string {
 	var wants []string
-	if opts.Docker {
-		wants = append(wants, "docker.service")
-	}
-	if opts.Registry {
-		wants = append(wants, "docker-registry.service")
-	}
-	if opts.Etcd {
-		wants = append(wants, "etcd.service")
-	}
-	if opts.SSH {
-		wants = append(wants, "ssh.service")
+	for _, c := range enabledComponents(opts) {
+		wants = append(wants, c.unit)
 	}
 	s := "[Unit]\nDescription=nap sandbox machine\nRequires=basic.target\nAfter=basic.target\nAllowIsolate=yes\n"
 	if len(wants) > 0 {
@@ -74,12 +57,16 @@ func targetUnit(opts Options) string {
 // prepareFS builds the machine's scratch directory: the private trees that
 // boot.sh mounts over the host's, a copy of /etc adjusted to this machine,
 // and the unit directory.
-func (m *Machine) prepareFS(t testing.TB) error {
+func (m *Machine) prepareFS() error {
 	fs := filepath.Join(m.dir, "fs")
-	for _, d := range []string{"tmp", "home", "root", "opt", "srv", "var/lib", "var/log/journal", "var/tmp", "var/lib/systemd", "units", "../empty"} {
+	for _, d := range []string{"tmp", "home", "root", "opt", "srv", "var/lib", "var/log/journal", "var/tmp", "var/lib/systemd"} {
 		if err := os.MkdirAll(filepath.Join(fs, d), 0o755); err != nil {
 			return err
 		}
+	}
+	// no generators: the host's would read the host's fstab and units
+	if err := os.Mkdir(filepath.Join(m.dir, "empty"), 0o755); err != nil {
+		return err
 	}
 	for _, d := range []string{"tmp", "var/tmp"} {
 		if err := os.Chmod(filepath.Join(fs, d), 0o1777); err != nil {
@@ -120,11 +107,19 @@ func (m *Machine) prepareFS(t testing.TB) error {
 		"../hosts":       hostsFile([]*Machine{m}),
 	}
 	if m.opts.Docker {
-		files["etc/docker/daemon.json"] = `{"storage-driver": "overlay2", "log-level": "warn"}` + "\n"
+		daemon := map[string]any{"storage-driver": "overlay2", "log-level": "warn"}
+		if len(m.opts.InsecureRegistries) > 0 {
+			daemon["insecure-registries"] = m.opts.InsecureRegistries
+		}
+		b, err := json.MarshalIndent(daemon, "", "  ")
+		if err != nil {
+			return err
+		}
+		files["etc/docker/daemon.json"] = string(b) + "\n"
 		files["etc/default/docker"] = ""
 	}
 	if m.opts.Registry {
-		files["etc/docker/registry/config.yml"] = registryConfig
+		files["etc/docker/registry/config.yml"] = strings.Replace(registryConfig, "127.0.0.1:5000", strconv.Quote(registryListen(m.opts)), 1)
 		if err := mkdirOwned(filepath.Join(fs, "var/lib/docker-registry"), "docker-registry"); err != nil {
 			return err
 		}

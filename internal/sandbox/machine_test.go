@@ -37,7 +37,9 @@ func mustExec(t *testing.T, m *Machine, c Cmd) Result {
 // TestMachine boots one machine with every component and checks what a test
 // of nap relies on, sharing it across subtests.
 func TestMachine(t *testing.T) {
-	m := NewMachine(t, Full())
+	opts := Full()
+	opts.RegistryListen = "0.0.0.0:5000" // serves the second machine
+	m := NewMachine(t, opts)
 
 	t.Run("components answer", func(t *testing.T) {
 		for _, u := range []string{"docker.service", "containerd.service", "docker-registry.service", "etcd.service", "ssh.service", "systemd-journald.service"} {
@@ -158,7 +160,10 @@ func TestMachine(t *testing.T) {
 		ctx := testContext(t)
 		var m2 *Machine
 		t.Run("second machine", func(t *testing.T) {
-			m2 = NewMachine(t, Options{Etcd: true})
+			m2 = NewMachine(t, Options{Etcd: true, Docker: true, InsecureRegistries: []string{m.Name + ":5000"}})
+			// an image pushed on m pulls on m2 from m's registry
+			mustExec(t, m, Cmd{Argv: []string{"sh", "-c", "tar -c -T /dev/null | docker import - 127.0.0.1:5000/empty:1 && docker push -q 127.0.0.1:5000/empty:1"}})
+			mustExec(t, m2, Cmd{Argv: []string{"docker", "pull", "-q", m.Name + ":5000/empty:1"}})
 			res := mustExec(t, m, Cmd{Argv: []string{"getent", "hosts", m2.Name}})
 			if !strings.HasPrefix(string(res.Stdout), m2.IP+" ") {
 				t.Errorf("%s resolves %s as %q, want %s", m.Name, m2.Name, res.Stdout, m2.IP)

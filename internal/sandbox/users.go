@@ -93,6 +93,16 @@ func (m *Machine) NewSSHKey(user string) (string, error) {
 	return strings.TrimSpace(string(res.Stdout)), nil
 }
 
+// WriteFile writes a file inside the running machine (its /etc,
+// /var/lib, … as the machine sees them), creating parent directories.
+func (m *Machine) WriteFile(path string, data []byte, perm os.FileMode) error {
+	p := m.Path(path)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, perm)
+}
+
 // HostKey returns the machine's sshd public host key line
 // ("ssh-ed25519 AAAA… root@NAME").
 func (m *Machine) HostKey() (string, error) {
