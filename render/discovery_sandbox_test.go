@@ -432,23 +432,31 @@ func (l *discoveryLab) keyLost(t *testing.T, d *deployed) {
 	}
 }
 
+// deannounced waits for d's key to go after cause, just done, and returns
+// when cause was done.
+func (l *discoveryLab) deannounced(t *testing.T, d *deployed, cause string) time.Time {
+	t.Helper()
+	done := time.Now()
+	gone, _ := l.waitKey(t, d, false, 10*time.Second)
+	lat := gone.Sub(done)
+	t.Logf("discovery latency: de-announce after %s (%s) = %v", cause, d.api, lat.Round(time.Millisecond))
+	if lat > latencyBound {
+		t.Errorf("key still there %v after %s, want ≤ %v", lat, cause, latencyBound)
+	}
+	return done
+}
+
 // containerKilled kills d's container: the key goes at once, the run unit
 // starts a new container and the key comes back once it listens.
 func (l *discoveryLab) containerKilled(t *testing.T, d *deployed) {
 	run(t, l.apps, "/usr/bin/docker", "kill", d.container)
-	killed := time.Now()
-	gone, _ := l.waitKey(t, d, false, 10*time.Second)
-	lat := gone.Sub(killed)
-	t.Logf("discovery latency: de-announce after docker kill (%s) = %v", d.api, lat.Round(time.Millisecond))
-	if lat > latencyBound {
-		t.Errorf("key still there %v after docker kill, want ≤ %v", lat, latencyBound)
-	}
+	killed := l.deannounced(t, d, "docker kill")
 	back, _ := l.waitKey(t, d, true, time.Minute)
 	at, ok := l.event(t, d, "listening")
 	if !ok || at.Before(killed) {
 		t.Fatalf("key back, but the new container never printed listening (%v)", at)
 	}
-	lat = back.Sub(at)
+	lat := back.Sub(at)
 	t.Logf("discovery latency: re-announce after restart (%s) = %v", d.api, lat.Round(time.Millisecond))
 	if lat < 0 || lat > latencyBound {
 		t.Errorf("key back %v after the new container listened, want within [0, %v]", lat, latencyBound)
@@ -458,13 +466,7 @@ func (l *discoveryLab) containerKilled(t *testing.T, d *deployed) {
 // stopped stops d's run unit: the sidekick stops first and deletes the key.
 func (l *discoveryLab) stopped(t *testing.T, d *deployed) {
 	l.systemctl("stop", "--no-block", d.run)
-	stopped := time.Now()
-	gone, _ := l.waitKey(t, d, false, 10*time.Second)
-	lat := gone.Sub(stopped)
-	t.Logf("discovery latency: de-announce after systemctl stop (%s) = %v", d.api, lat.Round(time.Millisecond))
-	if lat > latencyBound {
-		t.Errorf("key still there %v after systemctl stop, want ≤ %v", lat, latencyBound)
-	}
+	l.deannounced(t, d, "systemctl stop")
 	deadline := time.Now().Add(30 * time.Second)
 	for l.systemctl("show", "-P", "ActiveState", d.disc) != "inactive" || l.systemctl("show", "-P", "ActiveState", d.run) != "inactive" {
 		if time.Now().After(deadline) {
