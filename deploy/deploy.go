@@ -20,10 +20,8 @@ import (
 // Deployer deploys, rolls back, destroys, reports and plans apps with one
 // operator config.
 type Deployer struct {
-	// Operator is the operator config's YAML (nil: all defaults), named
-	// OperatorFile in errors.
-	Operator     []byte
-	OperatorFile string
+	// Operator is the operator config's YAML (nil: all defaults).
+	Operator []byte
 	// Driver runs units; nil: the config's target (fleetctl or systemctl
 	// from PATH).
 	Driver Driver
@@ -63,7 +61,7 @@ func orDefault(v, def time.Duration) time.Duration {
 	return v
 }
 
-// operator parses the operator config alone.
+// config parses the operator config with the app's nap.yaml (nil: none).
 func (d *Deployer) config(appYAML []byte) (*render.Config, error) {
 	cfg, err := render.ParseConfig(d.Operator, appYAML)
 	if err != nil {
@@ -212,7 +210,7 @@ func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *rend
 	dfPath := filepath.Join(src, filepath.FromSlash(cfg.App.Dockerfile))
 	f, err := os.Open(dfPath)
 	if err != nil {
-		return nil, nil, inputErr("render", "%s: %v", cfg.App.Dockerfile, errors.Unwrap(err))
+		return nil, nil, inputErr("render", "%s: %v: add it to the repository, or name another file with dockerfile: in nap.yaml", cfg.App.Dockerfile, errors.Unwrap(err))
 	}
 	img, err := dockerfile.Parse(cfg.App.Dockerfile, f, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
 	f.Close()
