@@ -49,7 +49,7 @@ func TestParseErrors(t *testing.T) {
 		{"FROM arity", "FROM alpine as\n", Options{}, "Dockerfile:1: FROM: FROM requires either one or three arguments", 1},
 		{"stage name", "FROM alpine AS 1st\n", Options{}, `Dockerfile:1: FROM: invalid name for build stage: "1st", name can't start with a number or contain symbols`, 1},
 		{"blank base", "ARG B\nFROM $B\n", Options{}, "Dockerfile:2: FROM: base name ($B) should not be blank", 2},
-		{"unknown flag with suggestion", "FROM alpine\nCOPY --chwon=1 a b\n", Options{}, "Dockerfile:2: COPY: unknown flag: --chwon (did you mean chown?)", 2},
+		{"unknown flag with suggestion", "FROM alpine\nCOPY --chonw=1 a b\n", Options{}, "Dockerfile:2: COPY: unknown flag: --chonw (did you mean chown?)", 2},
 		{"flag on CMD", "FROM alpine\nCMD --x [\"a\"]\n", Options{}, "Dockerfile:2: CMD: unknown flag: --x", 2},
 		{"duplicate flag", "FROM --platform=a --platform=b alpine\n", Options{}, "Dockerfile:1: FROM: duplicate flag specified: --platform", 1},
 		{"healthcheck type", "FROM alpine\nHEALTHCHECK RUN x\n", Options{}, `Dockerfile:2: HEALTHCHECK: Unknown type "RUN" in HEALTHCHECK (try CMD)`, 2},
@@ -123,5 +123,22 @@ func TestParseReadErrors(t *testing.T) {
 	_, err = ParseFile("/nonexistent/Dockerfile", Options{})
 	if !errors.As(err, &e) || e.File != "Dockerfile" {
 		t.Errorf("ParseFile error = %#v, want *Error for Dockerfile", err)
+	}
+}
+
+// "--chwon" is as close to chmod as to chown: the advice must not depend on
+// map order.
+func TestSuggestionIsDeterministic(t *testing.T) {
+	first := ""
+	for i := 0; i < 50; i++ {
+		_, err := Parse("Dockerfile", strings.NewReader("FROM alpine\nCOPY --chwon=1 a b\n"), Options{})
+		if err == nil {
+			t.Fatal("unknown flag accepted")
+		}
+		if first == "" {
+			first = err.Error()
+		} else if err.Error() != first {
+			t.Fatalf("same input, different messages:\n%s\n%s", first, err)
+		}
 	}
 }

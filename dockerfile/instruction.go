@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/command"
@@ -108,6 +109,9 @@ func (in *instruction) parseFlags() error {
 			for n := range allowed {
 				names = append(names, n)
 			}
+			// buildkit's suggestion keeps the first of equally close names:
+			// sorted, the same typo always gets the same advice.
+			slices.Sort(names)
 			return suggest.WrapError(fmt.Errorf("unknown flag: %s", flagName), name, names, true)
 		}
 		if _, dup := in.flags[name]; dup && kind != stringsFlag {
