@@ -122,3 +122,28 @@ func TestScanCoversConstructors(t *testing.T) {
 		scanAgrees(t, "A="+randomText(r))
 	}
 }
+
+// TestIndexQuotedStop compares the eight-bytes-at-a-time search with the
+// plain one.
+func TestIndexQuotedStop(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const alphabet = "ab \"\\%$\x00\xff\x80\x7f#\x21\x23\x24\x25\x5b\x5c\x5d\xa2\xa4\xa5\xdc"
+	for range 20000 {
+		b := make([]byte, r.IntN(40))
+		for j := range b {
+			if r.IntN(4) == 0 {
+				b[j] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				b[j] = byte(r.IntN(256))
+			}
+		}
+		from := r.IntN(len(b) + 1)
+		want := from
+		for want < len(b) && !quotedStop[b[want]] {
+			want++
+		}
+		if got := indexQuotedStop(string(b), from); got != want {
+			t.Fatalf("indexQuotedStop(%q, %d) = %d, want %d", b, from, got, want)
+		}
+	}
+}
