@@ -9,6 +9,16 @@ import (
 	sd "github.com/coreos/go-systemd/v22/unit"
 )
 
+// encodeOption validates o and returns its value as written, for go-systemd
+// to write.
+func encodeOption(section string, o Option) (string, error) {
+	if err := checkOption(section, o); err != nil {
+		return "", err
+	}
+	v, err := appendWrapped(nil, len(o.Name)+1, o.Value)
+	return string(v), err
+}
+
 // serializeSections is Marshal as it was written on go-systemd: every option
 // checked and wrapped by encodeOption, the file written by SerializeSections.
 // Marshal writes the bytes itself and must write these.

@@ -126,15 +126,6 @@ func appendOption(out []byte, section string, o Option) ([]byte, error) {
 	return append(out, '\n'), err
 }
 
-// encodeOption validates o and returns its value as written.
-func encodeOption(section string, o Option) (string, error) {
-	if err := checkOption(section, o); err != nil {
-		return "", err
-	}
-	v, err := appendWrapped(nil, len(o.Name)+1, o.Value)
-	return string(v), err
-}
-
 // checkOption makes every check of o but the line length of a value that
 // is not in [X-Fleet] (appendWrapped's).
 func checkOption(section string, o Option) error {
