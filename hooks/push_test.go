@@ -298,11 +298,121 @@ func TestPushShellMode(t *testing.T) {
 
 	t.Run("branch delete: accepted, nothing deployed", func(t *testing.T) {
 		out := must(t, env, work, "git", "push", remote, ":dev")
-		if !strings.Contains(out, "refs/heads/dev deleted: nothing deployed") && !strings.Contains(out, "accepted, not deployed") {
+		if !strings.Contains(out, "refs/heads/dev: accepted, not deployed") || strings.Contains(out, "Deploying") {
 			t.Errorf("delete printed %q", out)
 		}
 		if got := refAt(t, gitDir, "refs/heads/dev"); got != "" {
 			t.Errorf("dev still at %s", got)
+		}
+	})
+}
+
+func TestPushGitoliteMode(t *testing.T) {
+	gitolite := requireTool(t, "gitolite")
+	dir := t.TempDir()
+	gl := filepath.Join(dir, "gitolite")
+	os.MkdirAll(gl, 0o755)
+	keys := map[string]string{}
+	for _, u := range []string{"admin", "alice", "bob", "carol"} {
+		keys[u] = userKey(t, dir, u)
+	}
+	glEnv := []string{"HOME=" + gl, "USER=git", "PATH=" + os.Getenv("PATH")}
+	must(t, glEnv, dir, gitolite, "setup", "-pk", keys["admin"]+".pub")
+	// carol has a key but no rights; bob may write dev of shop, not master.
+	conf := `@deployers = alice bob
+repo gitolite-admin
+    RW+     =   admin
+repo shop
+    RW+     =   alice
+    RW dev  =   bob
+repo [a-z][a-z0-9-]{0,62}
+    C       =   @deployers
+    RW+     =   CREATOR
+`
+	os.WriteFile(filepath.Join(gl, ".gitolite", "conf", "gitolite.conf"), []byte(conf), 0o600)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		data, _ := os.ReadFile(keys[u] + ".pub")
+		os.WriteFile(filepath.Join(gl, ".gitolite", "keydir", u+".pub"), data, 0o600)
+	}
+	must(t, glEnv, dir, gitolite, "compile")
+	must(t, glEnv, dir, gitolite, "trigger", "POST_COMPILE")
+	h := startGitHost(t, dir, gl, filepath.Join(gl, ".ssh", "authorized_keys"))
+
+	rc, _ := os.ReadFile(filepath.Join(gl, ".gitolite.rc"))
+	out := must(t, nil, "", h.napRender, "hooks", "install", "--mode", "gitolite", "--gitolite-home", gl, "--config", h.config, "--print")
+	if !strings.Contains(out, "+        LOCAL_CODE                =>  \"$ENV{HOME}/local\",") || !strings.Contains(out, "would write "+GitoliteHookPath(gl)) {
+		t.Errorf("--print printed %q", out)
+	}
+	if again, _ := os.ReadFile(filepath.Join(gl, ".gitolite.rc")); string(again) != string(rc) {
+		t.Errorf("--print changed .gitolite.rc")
+	}
+	must(t, nil, "", h.napRender, "hooks", "install", "--mode", "gitolite", "--gitolite-home", gl, "--config", h.config)
+	if out := must(t, nil, "", h.napRender, "hooks", "install", "--mode", "gitolite", "--gitolite-home", gl, "--config", h.config); !strings.Contains(out, "unchanged "+GitoliteHookPath(gl)) || !strings.Contains(out, "unchanged "+filepath.Join(gl, ".gitolite.rc")) {
+		t.Errorf("second install printed %q", out)
+	}
+
+	requireParseConfig(t)
+	work := filepath.Join(dir, "work")
+	master, dev := appRepo(t, h, work)
+	repos := filepath.Join(gl, "repositories")
+
+	t.Run("no write access: refused before nap runs", func(t *testing.T) {
+		out, err := run(t, h.as(keys["carol"]), work, "git", "push", "root@127.0.0.1:myapp", "master")
+		if err == nil || !strings.Contains(out, "DENIED") || strings.Contains(out, "----->") {
+			t.Errorf("carol's push: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(repos, "myapp.git")); err == nil {
+			t.Errorf("carol's push created myapp")
+		}
+	})
+
+	t.Run("first push creates the app and deploys master", func(t *testing.T) {
+		out, err := run(t, h.as(keys["alice"]), work, "git", "push", "root@127.0.0.1:myapp", "dev", "master")
+		if err == nil || !strings.Contains(out, "-----> Deploying myapp at "+master[:12]) || !strings.Contains(out, "deploy of myapp failed") {
+			t.Errorf("alice's first push: %v\n%s", err, out)
+		}
+		gitDir := filepath.Join(repos, "myapp.git")
+		if got := refAt(t, gitDir, "refs/heads/master"); got != "" {
+			t.Errorf("master moved to %s after a failed deploy", got)
+		}
+		// The whole push is rejected with the deploy: dev did not move either.
+		if got := refAt(t, gitDir, "refs/heads/dev"); got != "" {
+			t.Errorf("dev = %s", got)
+		}
+		out = must(t, h.as(keys["alice"]), work, "git", "push", "root@127.0.0.1:myapp", "dev")
+		if !strings.Contains(out, "refs/heads/dev: accepted, not deployed") {
+			t.Errorf("dev push printed %q", out)
+		}
+		if got := refAt(t, gitDir, "refs/heads/dev"); got != dev {
+			t.Errorf("dev = %q, want %s", got, dev)
+		}
+	})
+
+	t.Run("per-ref rule denies master: no deploy", func(t *testing.T) {
+		// shop exists (alice creates it with dev); bob may push dev only.
+		must(t, h.as(keys["alice"]), work, "git", "push", "root@127.0.0.1:shop", "dev")
+		out, err := run(t, h.as(keys["bob"]), work, "git", "push", "root@127.0.0.1:shop", "master")
+		if err == nil || strings.Contains(out, "Deploying") || !strings.Contains(out, "refs/heads/master: you may not write it: nothing deployed") || !strings.Contains(out, "DENIED") {
+			t.Errorf("bob's master push: %v\n%s", err, out)
+		}
+		if got := refAt(t, filepath.Join(repos, "shop.git"), "refs/heads/master"); got != "" {
+			t.Errorf("master = %s", got)
+		}
+	})
+
+	t.Run("gitolite-admin never deploys", func(t *testing.T) {
+		admin := filepath.Join(dir, "admin-work")
+		env := h.as(keys["admin"])
+		must(t, env, "", "git", "clone", "-q", "root@127.0.0.1:gitolite-admin", admin)
+		os.WriteFile(filepath.Join(admin, "README"), []byte("x\n"), 0o644)
+		must(t, env, admin, "git", "add", "README")
+		must(t, env, admin, "git", "commit", "-q", "-m", "readme")
+		if out := must(t, env, admin, "git", "push", "-q", "origin", "master"); strings.Contains(out, "----->") {
+			t.Errorf("gitolite-admin push ran nap: %s", out)
+		}
+		// The wild-repo rule matches gitolite-admin too; C applies to new repos only.
+		if out, err := run(t, h.as(keys["alice"]), admin, "git", "push", "origin", "master"); err == nil || !strings.Contains(out, "DENIED") {
+			t.Errorf("alice pushed gitolite-admin: %s", out)
 		}
 	})
 }

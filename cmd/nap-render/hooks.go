@@ -193,7 +193,14 @@ func preReceive(mode hooks.Mode, config string, stdout, stderr io.Writer) error 
 			return &exitError{exitEnv, errors.New("GL_REPO, GL_USER or GL_BINDIR is not set: this hook runs under gitolite")}
 		}
 		r.App = repo
-		r.Allowed = hooks.GitoliteAccess(filepath.Join(bin, "gitolite"), repo, user, git, gitDir, env)
+		// Upstream installs gitolite into GL_BINDIR; Debian into /usr/bin.
+		gitolite := filepath.Join(bin, "gitolite")
+		if _, err := os.Stat(gitolite); err != nil {
+			if gitolite, err = exec.LookPath("gitolite"); err != nil {
+				return &exitError{exitEnv, err}
+			}
+		}
+		r.Allowed = hooks.GitoliteAccess(gitolite, repo, user, git, gitDir, env)
 	default:
 		return usageErr("--mode: want shell or gitolite, got %q", mode)
 	}
