@@ -98,7 +98,7 @@ func freePort(t testing.TB) string {
 }
 
 // startGitHost starts sshd serving authorizedKeys with HOME=home.
-func startGitHost(t *testing.T, dir, home, authorizedKeys string) *gitHost {
+func startGitHost(t testing.TB, dir, home, authorizedKeys string) *gitHost {
 	sshd := requireTool(t, "sshd")
 	requireTool(t, "git-shell")
 	h := &gitHost{dir: dir, port: freePort(t), napRender: napRender(t), config: filepath.Join(dir, "config.yaml")}
@@ -158,14 +158,14 @@ func (h *gitHost) ssh(key string, args ...string) (string, error) {
 	return string(out), err
 }
 
-func userKey(t *testing.T, dir, name string) string {
+func userKey(t testing.TB, dir, name string) string {
 	key := filepath.Join(dir, name)
 	must(t, nil, "", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key)
 	return key
 }
 
 // appRepo makes a client work tree with commits on master and dev.
-func appRepo(t *testing.T, h *gitHost, dir string) (master, dev string) {
+func appRepo(t testing.TB, h *gitHost, dir string) (master, dev string) {
 	env := h.env
 	must(t, env, "", "git", "init", "-q", "-b", "master", dir)
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /hello\nEXPOSE 8080\nCMD [\"/hello\"]\n"), 0o644)
