@@ -32,6 +32,9 @@ type Image struct {
 	// External reports that the chain of FROMs ends in an image from outside
 	// the Dockerfile (not scratch): its settings are known only after the build.
 	External bool
+	// Origin is where the chain of FROMs ends: "scratch" or the reference of
+	// the external image.
+	Origin string
 
 	Ports       []Port            // sorted, de-duplicated
 	Env         []EnvVar          // in order of definition, later definitions replace earlier ones in place
@@ -69,6 +72,7 @@ type Healthcheck struct {
 	// Test is Docker's form: ["NONE"], ["CMD", args...] or ["CMD-SHELL", line].
 	Test                           []string
 	Interval, Timeout, StartPeriod time.Duration // 0 = Docker's default
+	StartInterval                  time.Duration // 0 = Docker's default
 	Retries                        int           // 0 = Docker's default
 }
 
@@ -78,7 +82,10 @@ func (h *Healthcheck) Disabled() bool { return h != nil && len(h.Test) == 1 && h
 // Arg is a declared ARG.
 type Arg struct {
 	Name    string
-	Default *string // nil when declared without a default
+	Default *string // as written, nil when declared without a default
+	// Value is what the build uses: the build arg, else the default after
+	// expansion, else (in a stage) the global value; nil when unset.
+	Value *string
 }
 
 // Warning is a non-fatal finding, with its line.

@@ -1,5 +1,13 @@
 package unit
 
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // ExecFlags are the special executable prefixes of systemd.service(5),
 // "Command lines".
 type ExecFlags uint8
@@ -24,9 +32,366 @@ func Exec(argv ...string) string {
 // ExecWords is Exec for words that may hold specifiers, with flags.
 // Each word is quoted by systemd's rules and '$' is escaped as "$$", so no
 // environment variable is expanded.
-func ExecWords(flags ExecFlags, words ...Text) string { panic("not implemented") }
+//
+// A word made only of printable ASCII without quotes, backslashes and ';'
+// stays bare; any other word is double-quoted, with '"' and '\' escaped and
+// every byte that is not printable UTF-8 written as a C escape, so the value
+// holds no control character and no invalid UTF-8. ExecWords never fails:
+// a word systemd cannot take (an executable starting with a flag character,
+// a NUL) makes a value that Marshal rejects.
+func ExecWords(flags ExecFlags, words ...Text) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		} else {
+			writeFlags(&b, flags)
+		}
+		writeExecWord(&b, w.raw)
+	}
+	if len(words) == 0 {
+		writeFlags(&b, flags)
+	}
+	return b.String()
+}
+
+func writeFlags(b *strings.Builder, flags ExecFlags) {
+	for _, f := range []struct {
+		flag ExecFlags
+		c    byte
+	}{{IgnoreFailure, '-'}, {ArgvZero, '@'}, {FullPrivileges, '+'}, {NoSetuid, '!'}} {
+		if flags&f.flag != 0 {
+			b.WriteByte(f.c)
+		}
+	}
+}
+
+func writeExecWord(b *strings.Builder, w string) {
+	if w != "" && strings.IndexFunc(w, needsExecQuote) < 0 {
+		b.WriteString(strings.ReplaceAll(w, "$", "$$"))
+		return
+	}
+	b.WriteByte('"')
+	writeEscaped(b, w, true)
+	b.WriteByte('"')
+}
+
+func needsExecQuote(r rune) bool {
+	return r <= ' ' || r >= 0x7f || r == '"' || r == '\'' || r == '\\' || r == ';'
+}
+
+// writeEscaped writes s for the inside of a double-quoted word that systemd
+// unquotes with C unescaping. NUL has no escape systemd accepts and is written
+// as it is, for Marshal to reject.
+func writeEscaped(b *strings.Builder, s string, dollar bool) {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(byte(r))
+		case r == '$' && dollar:
+			b.WriteString("$$")
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == 0:
+			b.WriteByte(0)
+		case r == ' ' || (r != utf8.RuneError || n > 1) && unicode.IsPrint(r):
+			b.WriteString(s[i : i+n])
+		default:
+			// Raw bytes, not \u: systemd refuses \u for non-characters,
+			// and bytes round-trip whatever they are.
+			for _, c := range []byte(s[i : i+n]) {
+				b.WriteString(`\x`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+			}
+		}
+		i += n
+	}
+}
 
 // SplitExec splits a command-line value the way systemd 252 does (quotes,
 // backslash escapes, "$$", "%%", a lone ";"), returning the argv with
 // specifiers left as "%X", leading flags dropped.
-func SplitExec(value string) ([]string, error) { panic("not implemented") }
+//
+// It returns an error where systemd would fail or warn: unbalanced quotes,
+// unknown escapes, an unknown specifier, an environment variable reference
+// (nap never writes one), more than one command, an executable that is
+// neither an absolute path nor a file name.
+func SplitExec(value string) ([]string, error) {
+	first, rest, ok, err := extractWord(value)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if first == ";" {
+		return nil, errors.New("command line starts with ';'")
+	}
+	exe, flags := cutExecFlags(first)
+	path, err := resolveSpecifiers(exe)
+	if err != nil {
+		return nil, err
+	}
+	if err := validExecutable(path); err != nil {
+		return nil, err
+	}
+	argv := []string{path}
+	for {
+		rest = strings.TrimLeft(rest, whitespace)
+		if rest == "" {
+			break
+		}
+		if rest[0] == ';' && (len(rest) == 1 || isSpace(rest[1])) {
+			return nil, errors.New("command line holds a lone ';', which starts a second command")
+		}
+		var word string
+		if strings.HasPrefix(rest, `\;`) && (len(rest) == 2 || isSpace(rest[2])) {
+			word, rest = ";", rest[2:]
+		} else if word, rest, _, err = extractWord(rest); err != nil {
+			return nil, err
+		}
+		if word, err = resolveSpecifiers(word); err != nil {
+			return nil, err
+		}
+		if word, err = unescapeDollars(word); err != nil {
+			return nil, err
+		}
+		argv = append(argv, word)
+	}
+	if flags&ArgvZero != 0 && len(argv) < 2 {
+		return nil, errors.New("command line has the '@' prefix but no argv[0] after the executable")
+	}
+	return argv, nil
+}
+
+// cutExecFlags removes the executable prefixes as systemd 252 does: each at
+// most once ("!!" twice), '+' and '!' excluding each other.
+func cutExecFlags(w string) (string, ExecFlags) {
+	var flags ExecFlags
+	var colon bool
+	bangs := 0
+	for w != "" {
+		switch c := w[0]; {
+		case c == '-' && flags&IgnoreFailure == 0:
+			flags |= IgnoreFailure
+		case c == '@' && flags&ArgvZero == 0:
+			flags |= ArgvZero
+		case c == ':' && !colon:
+			colon = true
+		case c == '+' && flags&(FullPrivileges|NoSetuid) == 0:
+			flags |= FullPrivileges
+		case c == '!' && flags&FullPrivileges == 0 && bangs < 2:
+			flags |= NoSetuid
+			bangs++
+		default:
+			return w, flags
+		}
+		w = w[1:]
+	}
+	return w, flags
+}
+
+// validExecutable mirrors config_parse_exec's checks of the executable.
+func validExecutable(path string) error {
+	switch {
+	case path == "":
+		return errors.New("command line has no executable")
+	case strings.ContainsAny(path, "\"'\\\x7f") || strings.IndexFunc(path, func(r rune) bool { return r < ' ' }) >= 0:
+		return fmt.Errorf("executable %q holds quotes, backslashes or control characters", path)
+	case strings.Contains(path, "$"):
+		return fmt.Errorf("executable %q holds '$', which systemd expands in argv[0] but not in the path", path)
+	case strings.HasSuffix(path, "/"):
+		return fmt.Errorf("executable %q ends in '/'", path)
+	case path[0] != '/' && (strings.Contains(path, "/") || path == "." || path == ".." || len(path) > 255):
+		return fmt.Errorf("executable %q is neither an absolute path nor a file name", path)
+	}
+	return nil
+}
+
+const whitespace = " \t\n\r"
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// extractWord is systemd's extract_first_word(EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE)
+// without the relaxed retry: an unknown escape is an error (systemd warns).
+// ok is false when only whitespace is left.
+func extractWord(p string) (word, rest string, ok bool, err error) {
+	i := 0
+	for i < len(p) && isSpace(p[i]) {
+		i++
+	}
+	if i == len(p) {
+		return "", "", false, nil
+	}
+	var b []byte
+	var quote byte
+	for i < len(p) {
+		c := p[i]
+		switch {
+		case c == '\\':
+			i++
+			if i == len(p) {
+				return "", "", false, errors.New("command line ends in a backslash")
+			}
+			u, n, err := cunescapeOne(p[i:])
+			if err != nil {
+				return "", "", false, err
+			}
+			b = append(b, u...)
+			i += n
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else {
+				b = append(b, c)
+			}
+			i++
+		case c == '"' || c == '\'':
+			quote = c
+			i++
+		case isSpace(c):
+			return string(b), p[i:], true, nil
+		default:
+			b = append(b, c)
+			i++
+		}
+	}
+	if quote != 0 {
+		return "", "", false, fmt.Errorf("unbalanced %c quote", quote)
+	}
+	return string(b), "", true, nil
+}
+
+// cunescapeOne is systemd's cunescape_one without NUL: it decodes the escape
+// whose letter starts p, returning the bytes and how many bytes of p it used.
+func cunescapeOne(p string) ([]byte, int, error) {
+	switch c := p[0]; c {
+	case 'a':
+		return []byte{'\a'}, 1, nil
+	case 'b':
+		return []byte{'\b'}, 1, nil
+	case 'f':
+		return []byte{'\f'}, 1, nil
+	case 'n':
+		return []byte{'\n'}, 1, nil
+	case 'r':
+		return []byte{'\r'}, 1, nil
+	case 't':
+		return []byte{'\t'}, 1, nil
+	case 'v':
+		return []byte{'\v'}, 1, nil
+	case '\\', '"', '\'':
+		return []byte{c}, 1, nil
+	case 's':
+		return []byte{' '}, 1, nil
+	case 'x':
+		v, ok := parseDigits(p[1:], 2, 16)
+		if !ok || v == 0 {
+			return nil, 0, fmt.Errorf("invalid escape \\%.3s", p)
+		}
+		return []byte{byte(v)}, 3, nil
+	case 'u', 'U':
+		n := 4
+		if c == 'U' {
+			n = 8
+		}
+		v, ok := parseDigits(p[1:], n, 16)
+		if !ok || v == 0 || !unicharValid(v) {
+			return nil, 0, fmt.Errorf("invalid escape \\%.*s", n+1, p)
+		}
+		return utf8.AppendRune(nil, rune(v)), n + 1, nil
+	case '0', '1', '2', '3', '4', '5', '6', '7':
+		v, ok := parseDigits(p, 3, 8)
+		if !ok || v == 0 || v > 255 {
+			return nil, 0, fmt.Errorf("invalid escape \\%.3s", p)
+		}
+		return []byte{byte(v)}, 3, nil
+	}
+	r, _ := utf8.DecodeRuneInString(p)
+	return nil, 0, fmt.Errorf("unknown escape \\%c", r)
+}
+
+func parseDigits(s string, n int, base uint32) (uint32, bool) {
+	if len(s) < n {
+		return 0, false
+	}
+	var v uint32
+	for i := 0; i < n; i++ {
+		c := s[i]
+		var d uint32
+		switch {
+		case '0' <= c && c <= '9':
+			d = uint32(c - '0')
+		case 'a' <= c && c <= 'f':
+			d = uint32(c-'a') + 10
+		case 'A' <= c && c <= 'F':
+			d = uint32(c-'A') + 10
+		default:
+			return 0, false
+		}
+		if d >= base {
+			return 0, false
+		}
+		v = v*base + d
+	}
+	return v, true
+}
+
+// unicharValid is systemd's unichar_is_valid.
+func unicharValid(c uint32) bool {
+	return c < 0x110000 && c&0xFFFFF800 != 0xD800 && !(c >= 0xFDD0 && c <= 0xFDEF) && c&0xFFFE != 0xFFFE
+}
+
+// specifiers are the ones systemd 252 resolves in unit files.
+const specifiers = "aAbBCdEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY"
+
+// resolveSpecifiers turns "%%" into "%" and keeps the specifiers systemd
+// knows as "%X"; any other '%' is an error, as it is for systemd.
+func resolveSpecifiers(s string) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch {
+		case i == len(s):
+			return "", fmt.Errorf("%q ends in a lone '%%': write %%%% for a literal '%%'", s)
+		case s[i] == '%':
+			b.WriteByte('%')
+		case strings.IndexByte(specifiers, s[i]) >= 0:
+			b.WriteByte('%')
+			b.WriteByte(s[i])
+		default:
+			return "", fmt.Errorf("%q holds the unknown specifier %%%c: write %%%% for a literal '%%'", s, s[i])
+		}
+	}
+	return b.String(), nil
+}
+
+// unescapeDollars undoes "$$"; any other '$' is a variable reference.
+func unescapeDollars(s string) (string, error) {
+	if !strings.Contains(s, "$") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 == len(s) || s[i+1] != '$' {
+			return "", fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", s)
+		}
+		b.WriteByte('$')
+		i++
+	}
+	return b.String(), nil
+}
