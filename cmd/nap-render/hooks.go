@@ -33,8 +33,6 @@ install writes nap's pre-receive hook (and, for gitolite, enables LOCAL_CODE in
 --print shows the changes without writing anything. --config is baked into the
 hook and passed to nap-render deploy.`
 
-const defaultConfig = "/etc/nap/config.yaml"
-
 func runHooks(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageErr("want a subcommand\n%s", hooksUsage)
@@ -55,11 +53,9 @@ func runHooks(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageErr("unknown subcommand %q\n%s", args[0], hooksUsage)
 	}
-	pos, err := parseInterleaved(fs, args[1:])
-	if err == flag.ErrHelp {
-		return nil
-	} else if err != nil {
-		return &exitError{exitUsage, err}
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
 	}
 	if len(pos) != 0 {
 		return usageErr("unexpected argument %q\n%s", pos[0], hooksUsage)

@@ -36,11 +36,9 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, keysUsage) }
 	authorized := fs.String("authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
-	pos, err := parseInterleaved(fs, args[1:])
-	if err == flag.ErrHelp {
-		return nil
-	} else if err != nil {
-		return &exitError{exitUsage, err}
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
 	}
 	if len(pos) != 2 {
 		return usageErr("want NAME and KEYFILE\n%s", keysUsage)
@@ -82,22 +80,6 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s: added %s's %s key\n", *authorized, name, key.Type)
 	}
 	return nil
-}
-
-// parseInterleaved parses flags placed before, between or after the
-// positional arguments (nap-render's commands read as NAME ARG --flag).
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // selfPath is this binary's absolute path with symlinks resolved, as hooks
