@@ -286,13 +286,45 @@ func TestPushShellMode(t *testing.T) {
 		if err == nil {
 			t.Fatalf("push master succeeded without a deploy environment: %s", out)
 		}
-		for _, want := range []string{"-----> Deploying myapp at " + master[:12] + " (refs/heads/master)", "deploy of myapp failed", "push rejected, refs/heads/master was not created", "pre-receive hook declined"} {
+		for _, want := range []string{"-----> Deploying myapp " + master[:12], "deploy of myapp failed", "push rejected, refs/heads/master was not created", "pre-receive hook declined"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("push output lacks %q:\n%s", want, out)
 			}
 		}
 		if got := refAt(t, gitDir, "refs/heads/master"); got != "" {
 			t.Errorf("master moved to %s after a failed deploy", got)
+		}
+	})
+
+	t.Run("bad app input: rejected with file:line, branch unchanged", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			files map[string]string // "" removes the file
+			want  string
+		}{
+			{"no Dockerfile", map[string]string{"Dockerfile": ""}, "Dockerfile"},
+			{"bad EXPOSE", map[string]string{"Dockerfile": "FROM scratch\nCOPY hello /hello\nEXPOSE x\n"}, "Dockerfile:3"},
+			{"operator field", map[string]string{"nap.yaml": "instances: 1\nregistry: evil:5000\n"}, "nap.yaml:2"},
+		} {
+			must(t, h.env, work, "git", "checkout", "-q", "-B", "bad", "master")
+			for f, content := range tc.files {
+				if content == "" {
+					os.Remove(filepath.Join(work, f))
+				} else {
+					os.WriteFile(filepath.Join(work, f), []byte(content), 0o644)
+				}
+			}
+			must(t, h.env, work, "git", "add", "-A")
+			must(t, h.env, work, "git", "commit", "-q", "-m", tc.name)
+			out, err := run(t, env, work, "git", "push", remote, "bad:master")
+			t.Logf("%s:\n%s", tc.name, out)
+			if err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, "push rejected") {
+				t.Errorf("%s: push: %v, want a rejection naming %q:\n%s", tc.name, err, tc.want, out)
+			}
+			if got := refAt(t, gitDir, "refs/heads/master"); got != "" {
+				t.Errorf("%s: master moved to %s", tc.name, got)
+			}
+			must(t, h.env, work, "git", "checkout", "-q", "master")
 		}
 	})
 
@@ -368,7 +400,7 @@ repo [a-z][a-z0-9-]{0,62}
 
 	t.Run("first push creates the app and deploys master", func(t *testing.T) {
 		out, err := run(t, h.as(keys["alice"]), work, "git", "push", "root@127.0.0.1:myapp", "dev", "master")
-		if err == nil || !strings.Contains(out, "-----> Deploying myapp at "+master[:12]) || !strings.Contains(out, "deploy of myapp failed") {
+		if err == nil || !strings.Contains(out, "-----> Deploying myapp "+master[:12]) || !strings.Contains(out, "deploy of myapp failed") {
 			t.Errorf("alice's first push: %v\n%s", err, out)
 		}
 		gitDir := filepath.Join(repos, "myapp.git")

@@ -115,7 +115,6 @@ func (r *Receiver) deploy(ctx context.Context, u Update) error {
 		return errors.New("no deploy command configured")
 	}
 	args := append(append(append([]string{}, r.Deploy[1:]...), r.App, "--rev", u.New), r.DeployFlags...)
-	fmt.Fprintf(r.Stdout, "-----> Deploying %s at %.12s (%s)\n", r.App, u.New, u.Ref)
 	cmd := exec.CommandContext(ctx, r.Deploy[0], args...)
 	cmd.Dir, cmd.Env = r.GitDir, r.env()
 	cmd.Stdout, cmd.Stderr = r.Stdout, r.Stderr
