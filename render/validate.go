@@ -14,9 +14,16 @@ import (
 // adds the file, line and field. They are hand-written rather than regexps
 // to keep nap-render's start-up free of regexp compilation.
 
+// maxValue bounds one value from YAML: a unit line holds 2,047 bytes and
+// escaping can double a value.
+const maxValue = 1024
+
 // validValue refuses what no unit line can hold: a value with CR, LF or NUL
 // would become a second directive.
 func validValue(s string) error {
+	if len(s) > maxValue {
+		return fmt.Errorf("a value may be %d bytes at most, this one is %d: put large or secret values in the operator's env_dir", maxValue, len(s))
+	}
 	if strings.ContainsAny(s, "\r\n\x00") {
 		return errors.New("a value cannot hold a line break or NUL: put it on one line")
 	}
@@ -68,6 +75,9 @@ func validProcess(s string) error {
 	}
 	if !ok {
 		return fmt.Errorf("invalid process name %s: use 1 to 16 of a-z and 0-9, starting with a letter", quoteName(s))
+	}
+	if s == "build" || s == "discovery" {
+		return fmt.Errorf("process name %q is reserved for nap's own units: choose another", s)
 	}
 	return nil
 }

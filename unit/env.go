@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,29 +53,38 @@ func validEnvName(name string) bool {
 // NAME=VALUE assignments with specifiers left as "%X". It fails where
 // systemd would ignore an assignment.
 func SplitEnv(value string) ([]string, error) {
-	if strings.HasPrefix(value, badEnvName) {
-		return nil, fmt.Errorf("%s: use letters, digits and '_', not starting with a digit", value[1:])
-	}
 	var out []string
+	if err := walkEnv(value, func(a []byte) { out = append(out, string(a)) }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func walkEnv(value string, fn func(assignment []byte)) error {
+	if strings.HasPrefix(value, badEnvName) {
+		return fmt.Errorf("%s: use letters, digits and '_', not starting with a digit", value[1:])
+	}
+	var buf []byte
 	for rest := value; ; {
-		word, r, ok, err := extractWord(rest)
+		word, r, ok, err := extractWord(rest, buf[:0])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !ok {
-			return out, nil
+			return nil
 		}
 		rest = r
 		if word, err = resolveSpecifiers(word); err != nil {
-			return nil, err
+			return err
 		}
-		name, v, found := strings.Cut(word, "=")
-		if !found || !validEnvName(name) {
-			return nil, fmt.Errorf("invalid environment assignment %q: want NAME=VALUE, NAME of letters, digits and '_'", word)
+		name, v, found := bytes.Cut(word, []byte("="))
+		if !found || !validEnvName(string(name)) {
+			return fmt.Errorf("invalid environment assignment %q: want NAME=VALUE, NAME of letters, digits and '_'", word)
 		}
-		if !utf8.ValidString(v) {
-			return nil, errors.New("environment value of " + name + " is not valid UTF-8")
+		if !utf8.Valid(v) {
+			return errors.New("environment value of " + string(name) + " is not valid UTF-8")
 		}
-		out = append(out, word)
+		fn(word)
+		buf = word
 	}
 }

@@ -1,9 +1,11 @@
 package unit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -21,6 +23,9 @@ const (
 
 // Exec returns the command-line value (for ExecStart= and friends) that
 // systemd splits back into exactly argv: literal words, no flags.
+// argv[0] must be an absolute path (or a file name) that does not start with
+// one of "-@:+!" and is not ";": systemd reads those as prefixes or a
+// separator whatever the quoting. Marshal refuses what else systemd would.
 func Exec(argv ...string) string {
 	words := make([]Text, len(argv))
 	for i, a := range argv {
@@ -37,8 +42,9 @@ func Exec(argv ...string) string {
 // stays bare; any other word is double-quoted, with '"' and '\' escaped and
 // every byte that is not printable UTF-8 written as a C escape, so the value
 // holds no control character and no invalid UTF-8. ExecWords never fails:
-// a word systemd cannot take (an executable starting with a flag character,
-// a NUL) makes a value that Marshal rejects.
+// a word systemd cannot take (a NUL, an executable that is neither an
+// absolute path nor a file name) makes a value that Marshal rejects. The
+// first word has the limits Exec states for argv[0].
 func ExecWords(flags ExecFlags, words ...Text) string {
 	var b strings.Builder
 	for i, w := range words {
@@ -123,57 +129,86 @@ func writeEscaped(b *strings.Builder, s string, dollar bool) {
 // (nap never writes one), more than one command, an executable that is
 // neither an absolute path nor a file name.
 func SplitExec(value string) ([]string, error) {
-	first, rest, ok, err := extractWord(value)
-	if err != nil || !ok {
-		return nil, err
-	}
-	if first == ";" {
-		return nil, errors.New("command line starts with ';'")
-	}
-	exe, flags := cutExecFlags(first)
-	path, err := resolveSpecifiers(exe)
+	var argv []string
+	err := walkExec(value, func(w []byte) { argv = append(argv, string(w)) })
 	if err != nil {
 		return nil, err
-	}
-	if err := validExecutable(path); err != nil {
-		return nil, err
-	}
-	argv := []string{path}
-	for {
-		rest = strings.TrimLeft(rest, whitespace)
-		if rest == "" {
-			break
-		}
-		if rest[0] == ';' && (len(rest) == 1 || isSpace(rest[1])) {
-			return nil, errors.New("command line holds a lone ';', which starts a second command")
-		}
-		var word string
-		if strings.HasPrefix(rest, `\;`) && (len(rest) == 2 || isSpace(rest[2])) {
-			word, rest = ";", rest[2:]
-		} else if word, rest, _, err = extractWord(rest); err != nil {
-			return nil, err
-		}
-		if word, err = resolveSpecifiers(word); err != nil {
-			return nil, err
-		}
-		if word, err = unescapeDollars(word); err != nil {
-			return nil, err
-		}
-		argv = append(argv, word)
-	}
-	if flags&ArgvZero != 0 && len(argv) < 2 {
-		return nil, errors.New("command line has the '@' prefix but no argv[0] after the executable")
 	}
 	return argv, nil
 }
 
+// walkExec splits value as SplitExec does, handing each word to fn in a
+// buffer that is reused for the next word, so that Marshal can check a
+// command line (fn nil) without allocating its argv.
+func walkExec(value string, fn func(word []byte)) error {
+	scratch := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(scratch)
+	buf, rest, ok, err := extractWord(value, (*scratch)[:0])
+	defer func() { *scratch = buf[:0] }()
+	if err != nil || !ok {
+		return err
+	}
+	if string(buf) == ";" {
+		return errors.New("command line starts with ';'")
+	}
+	exe, flags := cutExecFlags(buf)
+	if exe, err = resolveSpecifiers(exe); err != nil {
+		return err
+	}
+	if err := validExecutable(exe); err != nil {
+		return err
+	}
+	if fn != nil {
+		fn(exe)
+	}
+	words := 1
+	for {
+		rest = trimSpace(rest)
+		if rest == "" {
+			break
+		}
+		if rest[0] == ';' && (len(rest) == 1 || isSpace(rest[1])) {
+			return errors.New("command line holds a lone ';', which starts a second command")
+		}
+		var word []byte
+		if strings.HasPrefix(rest, `\;`) && (len(rest) == 2 || isSpace(rest[2])) {
+			word, rest = append(buf[:0], ';'), rest[2:]
+		} else if word, rest, _, err = extractWord(rest, buf[:0]); err != nil {
+			return err
+		}
+		if fn == nil {
+			// Only checking: "%%" and "$$" need no compacting, and as
+			// resolving specifiers never adds or removes a '$', the two
+			// checks may read the same unresolved word.
+			if err = checkSpecifiersBytes(word); err == nil {
+				err = checkDollars(word)
+			}
+			if err != nil {
+				return err
+			}
+		} else if word, err = resolveSpecifiers(word); err != nil {
+			return err
+		} else if word, err = unescapeDollars(word); err != nil {
+			return err
+		} else {
+			fn(word)
+		}
+		buf = word
+		words++
+	}
+	if flags&ArgvZero != 0 && words < 2 {
+		return errors.New("command line has the '@' prefix but no argv[0] after the executable")
+	}
+	return nil
+}
+
 // cutExecFlags removes the executable prefixes as systemd 252 does: each at
 // most once ("!!" twice), '+' and '!' excluding each other.
-func cutExecFlags(w string) (string, ExecFlags) {
+func cutExecFlags(w []byte) ([]byte, ExecFlags) {
 	var flags ExecFlags
 	var colon bool
 	bangs := 0
-	for w != "" {
+	for len(w) > 0 {
 		switch c := w[0]; {
 		case c == '-' && flags&IgnoreFailure == 0:
 			flags |= IgnoreFailure
@@ -195,7 +230,8 @@ func cutExecFlags(w string) (string, ExecFlags) {
 }
 
 // validExecutable mirrors config_parse_exec's checks of the executable.
-func validExecutable(path string) error {
+func validExecutable(exe []byte) error {
+	path := string(exe)
 	switch {
 	case path == "":
 		return errors.New("command line has no executable")
@@ -211,88 +247,125 @@ func validExecutable(path string) error {
 	return nil
 }
 
+// scratchPool holds the buffers command lines are unquoted into, so that
+// Marshal's check allocates nothing per word.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
 const whitespace = " \t\n\r"
+
+// trimSpace drops leading whitespace (strings.TrimLeft builds its set on
+// every call, and Marshal calls this for every word).
+func trimSpace(s string) string {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return s[i:]
+}
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // extractWord is systemd's extract_first_word(EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE)
 // without the relaxed retry: an unknown escape is an error (systemd warns).
 // ok is false when only whitespace is left.
-func extractWord(p string) (word, rest string, ok bool, err error) {
+func extractWord(p string, b []byte) (word []byte, rest string, ok bool, err error) {
 	i := 0
 	for i < len(p) && isSpace(p[i]) {
 		i++
 	}
 	if i == len(p) {
-		return "", "", false, nil
+		return nil, "", false, nil
 	}
-	var b []byte
 	var quote byte
+	nextQuote, nextBackslash := -1, -1
 	for i < len(p) {
 		c := p[i]
 		switch {
 		case c == '\\':
 			i++
 			if i == len(p) {
-				return "", "", false, errors.New("command line ends in a backslash")
+				return nil, "", false, errors.New("command line ends in a backslash")
 			}
-			u, n, err := cunescapeOne(p[i:])
-			if err != nil {
-				return "", "", false, err
+			var n int
+			if b, n, err = cunescapeOne(b, p[i:]); err != nil {
+				return nil, "", false, err
 			}
-			b = append(b, u...)
 			i += n
 		case quote != 0:
 			if c == quote {
 				quote = 0
-			} else {
-				b = append(b, c)
+				i++
+				continue
 			}
-			i++
+			// Copy up to the closing quote or the next escape at once;
+			// where those are is remembered, so a long quoted word full of
+			// escapes is scanned once.
+			if nextQuote < i {
+				nextQuote = indexFrom(p, quote, i)
+			}
+			if nextBackslash < i {
+				nextBackslash = indexFrom(p, '\\', i)
+			}
+			j := min(nextQuote, nextBackslash)
+			b = append(b, p[i:j]...)
+			i = j
 		case c == '"' || c == '\'':
-			quote = c
+			quote, nextQuote = c, -1
 			i++
 		case isSpace(c):
-			return string(b), p[i:], true, nil
+			return b, p[i:], true, nil
 		default:
-			b = append(b, c)
-			i++
+			j := i + 1
+			for j < len(p) && !isSpace(p[j]) && p[j] != '"' && p[j] != '\'' && p[j] != '\\' {
+				j++
+			}
+			b = append(b, p[i:j]...)
+			i = j
 		}
 	}
 	if quote != 0 {
-		return "", "", false, fmt.Errorf("unbalanced %c quote", quote)
+		return nil, "", false, fmt.Errorf("unbalanced %c quote", quote)
 	}
-	return string(b), "", true, nil
+	return b, "", true, nil
+}
+
+// indexFrom is the index of c in p at or after i, or len(p).
+func indexFrom(p string, c byte, i int) int {
+	if n := strings.IndexByte(p[i:], c); n >= 0 {
+		return i + n
+	}
+	return len(p)
 }
 
 // cunescapeOne is systemd's cunescape_one without NUL: it decodes the escape
-// whose letter starts p, returning the bytes and how many bytes of p it used.
-func cunescapeOne(p string) ([]byte, int, error) {
+// whose letter starts p, appending it to b, and says how many bytes of p it
+// used.
+func cunescapeOne(b []byte, p string) ([]byte, int, error) {
 	switch c := p[0]; c {
 	case 'a':
-		return []byte{'\a'}, 1, nil
+		return append(b, '\a'), 1, nil
 	case 'b':
-		return []byte{'\b'}, 1, nil
+		return append(b, '\b'), 1, nil
 	case 'f':
-		return []byte{'\f'}, 1, nil
+		return append(b, '\f'), 1, nil
 	case 'n':
-		return []byte{'\n'}, 1, nil
+		return append(b, '\n'), 1, nil
 	case 'r':
-		return []byte{'\r'}, 1, nil
+		return append(b, '\r'), 1, nil
 	case 't':
-		return []byte{'\t'}, 1, nil
+		return append(b, '\t'), 1, nil
 	case 'v':
-		return []byte{'\v'}, 1, nil
+		return append(b, '\v'), 1, nil
 	case '\\', '"', '\'':
-		return []byte{c}, 1, nil
+		return append(b, c), 1, nil
 	case 's':
-		return []byte{' '}, 1, nil
+		return append(b, ' '), 1, nil
 	case 'x':
 		v, ok := parseDigits(p[1:], 2, 16)
 		if !ok || v == 0 {
 			return nil, 0, fmt.Errorf("invalid escape \\%.3s", p)
 		}
-		return []byte{byte(v)}, 3, nil
+		return append(b, byte(v)), 3, nil
 	case 'u', 'U':
 		n := 4
 		if c == 'U' {
@@ -302,13 +375,13 @@ func cunescapeOne(p string) ([]byte, int, error) {
 		if !ok || v == 0 || !unicharValid(v) {
 			return nil, 0, fmt.Errorf("invalid escape \\%.*s", n+1, p)
 		}
-		return utf8.AppendRune(nil, rune(v)), n + 1, nil
+		return utf8.AppendRune(b, rune(v)), n + 1, nil
 	case '0', '1', '2', '3', '4', '5', '6', '7':
 		v, ok := parseDigits(p, 3, 8)
 		if !ok || v == 0 || v > 255 {
 			return nil, 0, fmt.Errorf("invalid escape \\%.3s", p)
 		}
-		return []byte{byte(v)}, 3, nil
+		return append(b, byte(v)), 3, nil
 	}
 	r, _ := utf8.DecodeRuneInString(p)
 	return nil, 0, fmt.Errorf("unknown escape \\%c", r)
@@ -348,50 +421,96 @@ func unicharValid(c uint32) bool {
 // specifiers are the ones systemd 252 resolves in unit files.
 const specifiers = "aAbBCdEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY"
 
-// resolveSpecifiers turns "%%" into "%" and keeps the specifiers systemd
-// knows as "%X"; any other '%' is an error, as it is for systemd.
-func resolveSpecifiers(s string) (string, error) {
-	if !strings.Contains(s, "%") {
-		return s, nil
+// resolveSpecifiers turns "%%" into "%" in place and keeps the specifiers
+// systemd knows as "%X"; any other '%' is an error, as it is for systemd.
+func resolveSpecifiers(w []byte) ([]byte, error) {
+	if bytes.IndexByte(w, '%') < 0 {
+		return w, nil
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b.WriteByte(s[i])
-			continue
+	out := w[:0]
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c == '%' {
+			if err := checkSpecifier(w, i); err != nil {
+				return nil, err
+			}
+			i++
+			if w[i] != '%' {
+				out = append(out, '%')
+			}
+			c = w[i]
 		}
-		i++
-		switch {
-		case i == len(s):
-			return "", fmt.Errorf("%q ends in a lone '%%': write %%%% for a literal '%%'", s)
-		case s[i] == '%':
-			b.WriteByte('%')
-		case strings.IndexByte(specifiers, s[i]) >= 0:
-			b.WriteByte('%')
-			b.WriteByte(s[i])
-		default:
-			return "", fmt.Errorf("%q holds the unknown specifier %%%c: write %%%% for a literal '%%'", s, s[i])
-		}
+		out = append(out, c)
 	}
-	return b.String(), nil
+	return out, nil
 }
 
-// unescapeDollars undoes "$$"; any other '$' is a variable reference.
-func unescapeDollars(s string) (string, error) {
-	if !strings.Contains(s, "$") {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' {
-			b.WriteByte(s[i])
-			continue
+// checkSpecifiers is resolveSpecifiers without the result, for Marshal.
+func checkSpecifiers(v string) error {
+	return checkSpecifiersFrom(v, strings.IndexByte(v, '%'))
+}
+
+func checkSpecifiersBytes(v []byte) error {
+	return checkSpecifiersFrom(v, bytes.IndexByte(v, '%'))
+}
+
+// checkSpecifiersFrom checks v's specifiers from its first '%', at i.
+func checkSpecifiersFrom[S []byte | string](v S, i int) error {
+	for ; i >= 0 && i < len(v); i++ {
+		if v[i] == '%' {
+			if err := checkSpecifier(v, i); err != nil {
+				return err
+			}
+			i++
 		}
-		if i+1 == len(s) || s[i+1] != '$' {
-			return "", fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", s)
-		}
-		b.WriteByte('$')
-		i++
 	}
-	return b.String(), nil
+	return nil
+}
+
+func checkSpecifier[S []byte | string](s S, i int) error {
+	switch {
+	case i+1 == len(s):
+		return fmt.Errorf("%q ends in a lone '%%': write %%%% for a literal '%%'", s)
+	case s[i+1] != '%' && strings.IndexByte(specifiers, s[i+1]) < 0:
+		return fmt.Errorf("%q holds the unknown specifier %%%c: write %%%% for a literal '%%'", s, s[i+1])
+	}
+	return nil
+}
+
+// checkDollars is unescapeDollars without the result.
+func checkDollars(w []byte) error {
+	for i := bytes.IndexByte(w, '$'); i >= 0; {
+		if i+1 == len(w) || w[i+1] != '$' {
+			return fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", w)
+		}
+		n := bytes.IndexByte(w[i+2:], '$')
+		if n < 0 {
+			break
+		}
+		i += 2 + n
+	}
+	return nil
+}
+
+// unescapeDollars undoes "$$" in place; any other '$' is a variable
+// reference.
+func unescapeDollars(w []byte) ([]byte, error) {
+	i := bytes.IndexByte(w, '$')
+	if i < 0 {
+		return w, nil
+	}
+	out := w[:i]
+	for i < len(w) {
+		// w[i] is '$': keep one of "$$", then copy up to the next '$'.
+		if i+1 == len(w) || w[i+1] != '$' {
+			return nil, fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", w)
+		}
+		n := bytes.IndexByte(w[i+2:], '$')
+		if n < 0 {
+			n = len(w) - i - 2
+		}
+		out = append(out, w[i+1:i+2+n]...)
+		i += 2 + n
+	}
+	return out, nil
 }

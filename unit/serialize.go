@@ -2,6 +2,7 @@ package unit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -62,14 +63,17 @@ func Marshal(f *File) ([]byte, error) {
 		}
 		sections[i] = sec
 	}
-	var b bytes.Buffer
-	b.Grow(len(Header) + 1 + 64*cap(entries))
-	b.WriteString(Header)
-	b.WriteByte('\n')
-	if _, err := b.ReadFrom(sd.SerializeSections(sections)); err != nil {
-		return nil, err
+	body := sd.SerializeSections(sections)
+	buf, ok := body.(*bytes.Buffer)
+	if !ok { // go-systemd returns a *bytes.Buffer today; stay correct if not
+		buf = new(bytes.Buffer)
+		if _, err := buf.ReadFrom(body); err != nil {
+			return nil, err
+		}
 	}
-	return b.Bytes(), nil
+	out := make([]byte, 0, len(Header)+1+buf.Len())
+	out = append(out, Header+"\n"...)
+	return append(out, buf.Bytes()...), nil
 }
 
 // Write is Marshal to w.
@@ -90,10 +94,17 @@ func countOptions(f *File) int {
 	return n
 }
 
-// validKey checks a section or option name: [A-Za-z0-9-]+.
+// maxKeyLen bounds section and option names, far above any systemd or fleet
+// knows, so that a name alone never makes a line too long.
+const maxKeyLen = 256
+
+// validKey checks a section or option name: [A-Za-z0-9-]{1,256}.
 func validKey(k, what string) error {
-	if k == "" {
+	switch {
+	case k == "":
 		return fmt.Errorf("empty %s name", what)
+	case len(k) > maxKeyLen:
+		return fmt.Errorf("%s name %.40q… is %d bytes long, more than %d", what, k, len(k), maxKeyLen)
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
@@ -127,18 +138,19 @@ func encodeOption(section string, o Option) (string, error) {
 		}
 		return v, nil
 	}
-	if _, err := resolveSpecifiers(v); err != nil {
-		return "", err
-	}
+	// Command lines and environment assignments have their specifiers
+	// checked word by word after unquoting, as systemd resolves them.
+	var err error
 	switch {
 	case isExecOption(o.Name):
-		if _, err := SplitExec(v); err != nil {
-			return "", err
-		}
+		err = walkExec(v, nil)
 	case o.Name == "Environment":
-		if _, err := SplitEnv(v); err != nil {
-			return "", err
-		}
+		err = walkEnv(v, func([]byte) {})
+	default:
+		err = checkSpecifiers(v)
+	}
+	if err != nil {
+		return "", err
 	}
 	return wrap(len(o.Name)+1, v)
 }
@@ -151,8 +163,44 @@ func isExecOption(name string) bool {
 	return false
 }
 
+// plainByte marks the bytes a value may hold without a closer look:
+// printable ASCII and tab.
+var plainByte = func() (t [256]bool) {
+	for c := ' '; c < 0x7f; c++ {
+		t[c] = true
+	}
+	t['\t'] = true
+	return t
+}()
+
+// isPlain reports whether v is printable ASCII and tabs only, eight bytes at
+// a time: Marshal reads every value, and most are plain.
+func isPlain(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(v[i : i+8]))
+		// A byte below 0x20, from 0x80, or 0x7f sets its high bit here.
+		below := (x - 0x20*ones) &^ x
+		del := x ^ 0x7f*ones
+		if (below|x|(del-ones)&^del)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
+		if !plainByte[v[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 func validValue(v string) error {
+	plain := isPlain(v) // if not, the loop below names the problem, if any
 	for i, r := range v {
+		if plain {
+			break
+		}
 		switch {
 		case r == '\r' || r == '\n':
 			return fmt.Errorf("value holds a line break at byte %d", i)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -69,13 +70,17 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	if user == "" {
 		user = "root"
 	}
-	u, err := lookupUser(filepath.Join(m.dir, "fs", "etc"), user)
+	u, err := lookupUser(m.Path("/etc"), user)
 	if err != nil {
 		return Result{}, fmt.Errorf("sandbox: %s: %w", m.Name, err)
 	}
 	dir := c.Dir
 	if dir == "" {
 		dir = u.Home
+		// system users' homes often do not exist (/nonexistent)
+		if _, err := os.Stat(m.Path(dir)); err != nil {
+			dir = "/"
+		}
 	}
 	args := []string{"-t", strconv.Itoa(m.pid), "-m", "-u", "-i", "-n", "-p", "-C", "--",
 		"/usr/bin/setpriv", "--reuid=" + strconv.Itoa(u.UID), "--regid=" + strconv.Itoa(u.GID), "--init-groups", "--",

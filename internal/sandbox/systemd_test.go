@@ -190,9 +190,25 @@ func TestSystemd(t *testing.T) {
 			}
 			checks = append(checks, check{name, argv, env})
 		}
+		// a control proving the comparison sees systemd's rules at work:
+		// quotes are consumed, "$$" and "%%" unescaped
+		control := unit.NewFile("nap-argv-control.service")
+		control.Section("Service").AddRaw("Type", "oneshot").
+			AddRaw("Environment", "ARGV_OUT=/tmp/nap-argv-control").
+			AddRaw("ExecStart", prog+` "a b" $$HOME %%h`)
+		if err := os.WriteFile(filepath.Join(unitDir, control.Name), marshal(t, control), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := m.Systemctl("daemon-reload"); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := m.Systemctl("start", control.Name); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(outDir, "nap-argv-control.argv")); string(got) != prog+"\x00a b\x00$HOME\x00%h" {
+			t.Fatalf("control unit ran with argv %q", got)
+		}
+		t.Logf("%d argv cases (%d from unit's fuzz corpus)", len(checks), len(fuzzSeeds(t)))
 		for _, c := range checks {
 			if _, err := m.Systemctl("start", c.name); err != nil {
 				text, _ := os.ReadFile(filepath.Join(unitDir, c.name))

@@ -8,7 +8,7 @@ import "strings"
 // Quote returns s as one shell word that the shell reads back as exactly s.
 // Words made only of characters no shell treats specially stay bare, so
 // generated scripts remain readable; everything else is single-quoted, with
-// each ' written as '\''.
+// each single quote closed, backslash-escaped and reopened.
 func Quote(s string) string {
 	if s != "" && strings.IndexFunc(s, needsQuote) < 0 {
 		return s
