@@ -3,7 +3,10 @@
 // callers read the files and write the units.
 package render
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Target is where units run.
 type Target string
@@ -17,6 +20,11 @@ const (
 type Config struct {
 	Operator Operator
 	App      App
+
+	// where remembers the nap.yaml line of values Render checks against the
+	// image (listed ports), so its errors can name file:line too.
+	appFile string
+	where   map[string]int
 }
 
 // Operator is /etc/nap/config.yaml: trusted, but validated.
@@ -86,12 +94,100 @@ type Process struct {
 // ConfigError is an error in one of the YAML files, with its line.
 type ConfigError struct {
 	File string // "config.yaml" or "nap.yaml" (as the caller names them)
-	Line int
+	Line int    // 0 when the error is about the whole file
 	Msg  string
 }
 
-func (e *ConfigError) Error() string { panic("not implemented") }
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
+
+// The names ParseConfig gives the two files in its errors.
+const (
+	OperatorFile = "config.yaml"
+	AppFile      = "nap.yaml"
+)
+
+// DefaultOperator returns the operator config used when there is no file,
+// and the base every operator file is read onto.
+func DefaultOperator() Operator {
+	return Operator{
+		Registry:     "127.0.0.1:5000",
+		Target:       TargetFleet,
+		Docker:       "/usr/bin/docker",
+		Etcdctl:      "/usr/bin/etcdctl",
+		State:        "/var/lib/nap",
+		UnitDir:      "/etc/systemd/system",
+		DeployBranch: "master",
+		KeepReleases: 5,
+		BuildTimeout: 20 * time.Minute,
+		Drain:        2 * time.Second,
+		Discovery: Discovery{
+			Etcd:      "v2",
+			Prefix:    "/services",
+			TTL:       60,
+			Host:      "%H",
+			Endpoints: []string{"http://127.0.0.1:2379"},
+		},
+		Limits: Limits{MaxInstances: 20, MaxMemory: 2 << 30},
+	}
+}
 
 // ParseConfig parses and validates both layers. operatorYAML may be nil (all
-// defaults). Errors are *ConfigError.
-func ParseConfig(operatorYAML, appYAML []byte) (*Config, error) { panic("not implemented") }
+// defaults), and so may appYAML. Errors are *ConfigError naming OperatorFile
+// or AppFile.
+func ParseConfig(operatorYAML, appYAML []byte) (*Config, error) {
+	return ParseConfigFiles(OperatorFile, operatorYAML, AppFile, appYAML)
+}
+
+// ParseConfigFiles is ParseConfig with the names the files are given in
+// errors (the paths a user knows them by).
+func ParseConfigFiles(operatorName string, operatorYAML []byte, appName string, appYAML []byte) (*Config, error) {
+	cfg := &Config{Operator: DefaultOperator(), appFile: appName, where: map[string]int{}}
+	if err := parseOperator(operatorName, operatorYAML, &cfg.Operator); err != nil {
+		return nil, err
+	}
+	if err := parseApp(appName, appYAML, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Overrides are the command line's settings that win over both files.
+type Overrides struct {
+	Target    Target            // "" = keep
+	Stage     string            // "" = keep
+	BuildArgs map[string]string // merged over nap.yaml's build_args
+}
+
+// Apply validates o and applies it to c.
+func (c *Config) Apply(o Overrides) error {
+	if o.Target != "" {
+		if o.Target != TargetFleet && o.Target != TargetSystemd {
+			return fmt.Errorf("invalid target %s: use fleet or systemd", quoteName(string(o.Target)))
+		}
+		c.Operator.Target = o.Target
+	}
+	if o.Stage != "" {
+		if err := validStage(o.Stage); err != nil {
+			return err
+		}
+		c.App.Stage = o.Stage
+	}
+	for k, v := range o.BuildArgs {
+		if err := validEnvName(k); err != nil {
+			return fmt.Errorf("build arg: %v", err)
+		}
+		if err := validValue(v); err != nil {
+			return fmt.Errorf("build arg %s: %v", k, err)
+		}
+		if c.App.BuildArgs == nil {
+			c.App.BuildArgs = map[string]string{}
+		}
+		c.App.BuildArgs[k] = v
+	}
+	return nil
+}

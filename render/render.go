@@ -19,9 +19,46 @@ type Release struct {
 }
 
 // Render returns the release's units in a fixed order: the build unit, then
-// per process (sorted by name, web first) its run template and, when it
-// publishes ports, its discovery template. Warnings are things nap cannot
-// honour (see Check).
+// per process (web first, the others sorted by name) its run template and,
+// when it publishes ports, its discovery template. Check reports what Render
+// accepts but a user should know.
 func Render(img *dockerfile.Image, cfg *Config, rel Release) ([]*unit.File, error) {
-	panic("not implemented")
+	if err := ValidApp(rel.App); err != nil {
+		return nil, err
+	}
+	if err := ValidRev(rel.Rev); err != nil {
+		return nil, err
+	}
+	if rel.MachineID != "" {
+		if err := validMachineIDOrEmpty(rel.MachineID); err != nil {
+			return nil, err
+		}
+	}
+	p, err := makePlan(img, cfg, rel.Built)
+	if err != nil {
+		return nil, err
+	}
+	files := []*unit.File{buildUnit(cfg, rel)}
+	for i := range p.procs {
+		pr := &p.procs[i]
+		files = append(files, runUnit(p.img, cfg, rel, pr))
+		if len(pr.ports) > 0 {
+			files = append(files, discoveryUnit(cfg, Sidekick{
+				App: rel.App, Proc: pr.name, Rev: rel.Rev,
+				Primary: pr.primary, Ports: pr.ports,
+				Healthcheck: p.img.Healthcheck != nil && !p.img.Healthcheck.Disabled(),
+			}))
+		}
+	}
+	return files, nil
+}
+
+// Image is the release's image reference, REGISTRY/APP:REV.
+func Image(cfg *Config, rel Release) string {
+	return cfg.Operator.Registry + "/" + rel.App + ":" + rel.Rev
+}
+
+// prefix is APP.PROC.R, the stem of a process's unit and container names.
+func prefix(rel Release, proc string) string {
+	return rel.App + "." + proc + "." + rel.Rev[:12]
 }

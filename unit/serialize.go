@@ -1,9 +1,79 @@
 package unit
 
-import "io"
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	sd "github.com/coreos/go-systemd/v22/unit"
+)
+
+// FleetSection is the section fleet reads; its values are not wrapped and
+// hold no '%' but the specifiers fleet substitutes.
+const FleetSection = "X-Fleet"
+
+// Error is a value Marshal refuses, naming where it is.
+type Error struct {
+	Unit, Section, Option string // Section and Option empty when the file itself is wrong
+	Err                   error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Option != "":
+		return fmt.Sprintf("%s: [%s] %s=: %v", e.Unit, e.Section, e.Option, e.Err)
+	case e.Section != "":
+		return fmt.Sprintf("%s: [%s]: %v", e.Unit, e.Section, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Unit, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // Marshal validates f and returns its bytes, starting with Header.
-func Marshal(f *File) ([]byte, error) { panic("not implemented") }
+//
+// It fails, writing nothing, on an invalid unit name, section name or option
+// name; a value holding CR, LF, NUL, another control character but tab, or
+// invalid UTF-8; a value starting or ending with white space or ending with
+// '\'; an unknown specifier; an Exec*= value SplitExec refuses; an
+// Environment= value SplitEnv refuses; '%' in [X-Fleet] other than %n %N %p
+// %i; a line longer than MaxLine that has no space to wrap at.
+func Marshal(f *File) ([]byte, error) {
+	if err := ValidName(f.Name); err != nil {
+		return nil, &Error{Unit: f.Name, Err: err}
+	}
+	sections := make([]*sd.UnitSection, len(f.Sections))
+	entries := make([]sd.UnitEntry, 0, countOptions(f))
+	for i, s := range f.Sections {
+		if err := validKey(s.Name, "section"); err != nil {
+			return nil, &Error{Unit: f.Name, Section: s.Name, Err: err}
+		}
+		sec := &sd.UnitSection{Section: s.Name, Entries: make([]*sd.UnitEntry, len(s.Options))}
+		for j, o := range s.Options {
+			v, err := encodeOption(s.Name, o)
+			if err != nil {
+				return nil, &Error{Unit: f.Name, Section: s.Name, Option: o.Name, Err: err}
+			}
+			entries = append(entries, sd.UnitEntry{Name: o.Name, Value: v})
+			sec.Entries[j] = &entries[len(entries)-1]
+		}
+		sections[i] = sec
+	}
+	body := sd.SerializeSections(sections)
+	buf, ok := body.(*bytes.Buffer)
+	if !ok { // go-systemd returns a *bytes.Buffer today; stay correct if not
+		buf = new(bytes.Buffer)
+		if _, err := buf.ReadFrom(body); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]byte, 0, len(Header)+1+buf.Len())
+	out = append(out, Header+"\n"...)
+	return append(out, buf.Bytes()...), nil
+}
 
 // Write is Marshal to w.
 func Write(w io.Writer, f *File) error {
@@ -13,4 +83,175 @@ func Write(w io.Writer, f *File) error {
 	}
 	_, err = w.Write(b)
 	return err
+}
+
+func countOptions(f *File) int {
+	n := 0
+	for _, s := range f.Sections {
+		n += len(s.Options)
+	}
+	return n
+}
+
+// validKey checks a section or option name: [A-Za-z0-9-]+.
+func validKey(k, what string) error {
+	if k == "" {
+		return fmt.Errorf("empty %s name", what)
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return fmt.Errorf("%s name %q holds %q: only letters, digits and '-' are allowed", what, k, c)
+		}
+	}
+	return nil
+}
+
+// encodeOption validates o and returns its value as written: wrapped with
+// line continuations when the line would be longer than MaxLine.
+func encodeOption(section string, o Option) (string, error) {
+	if err := validKey(o.Name, "option"); err != nil {
+		return "", err
+	}
+	v := o.Value
+	if strings.HasPrefix(v, badEnvName) {
+		_, err := SplitEnv(v)
+		return "", err
+	}
+	if err := validValue(v); err != nil {
+		return "", err
+	}
+	if section == FleetSection {
+		if err := validFleetValue(v); err != nil {
+			return "", err
+		}
+		if len(o.Name)+1+len(v) > MaxLine {
+			return "", fmt.Errorf("line is %d bytes long, more than %d, and fleet lines are never wrapped", len(o.Name)+1+len(v), MaxLine)
+		}
+		return v, nil
+	}
+	if err := checkSpecifiers(v); err != nil {
+		return "", err
+	}
+	switch {
+	case isExecOption(o.Name):
+		if err := walkExec(v, func([]byte) {}); err != nil {
+			return "", err
+		}
+	case o.Name == "Environment":
+		if err := walkEnv(v, func([]byte) {}); err != nil {
+			return "", err
+		}
+	}
+	return wrap(len(o.Name)+1, v)
+}
+
+func isExecOption(name string) bool {
+	switch name {
+	case "ExecStart", "ExecStartPre", "ExecStartPost", "ExecCondition", "ExecReload", "ExecStop", "ExecStopPost":
+		return true
+	}
+	return false
+}
+
+func validValue(v string) error {
+	ascii := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 0x80 {
+			ascii = false
+			break
+		} else if c < ' ' && c != '\t' || c == 0x7f {
+			ascii = false // let the loop below name it
+			break
+		}
+	}
+	for i, r := range v {
+		if ascii {
+			break
+		}
+		switch {
+		case r == '\r' || r == '\n':
+			return fmt.Errorf("value holds a line break at byte %d", i)
+		case r == 0:
+			return fmt.Errorf("value holds NUL at byte %d", i)
+		case r == utf8.RuneError && !strings.HasPrefix(v[i:], "\uFFFD"):
+			return fmt.Errorf("value is not valid UTF-8 at byte %d", i)
+		case r != '\t' && unicode.IsControl(r):
+			return fmt.Errorf("value holds the control character %U at byte %d", r, i)
+		}
+	}
+	if v == "" {
+		return nil
+	}
+	first, _ := utf8.DecodeRuneInString(v)
+	last, _ := utf8.DecodeLastRuneInString(v)
+	switch {
+	case unicode.IsSpace(first) || unicode.IsSpace(last):
+		return fmt.Errorf("value %.40q starts or ends with white space, which systemd strips", v)
+	case last == '\\':
+		return fmt.Errorf("value %.40q ends in '\\', which joins the next line", v)
+	}
+	return nil
+}
+
+// validFleetValue allows only the specifiers fleet substitutes: fleet does
+// not unescape "%%".
+func validFleetValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		if v[i] != '%' {
+			continue
+		}
+		if i+1 < len(v) && strings.IndexByte("nNpi", v[i+1]) >= 0 {
+			i++
+			continue
+		}
+		return fmt.Errorf("value %.40q holds '%%' that is not %%n, %%N, %%p or %%i: fleet does not unescape %%%%", v)
+	}
+	return nil
+}
+
+// wrap breaks v into physical lines of at most MaxLine bytes (the first
+// prefixed by prefix bytes of "Name="), replacing a space with '\' and a
+// newline. systemd and go-systemd's reader (with Read) both turn the pair back
+// into the space. A space qualifies when the '\' put there continues the line
+// for systemd (no unpaired '\' before it) and the next line does not start,
+// after blanks, with '#' or ';' (systemd skips comment lines there).
+func wrap(prefix int, v string) (string, error) {
+	if prefix+len(v) <= MaxLine {
+		return v, nil
+	}
+	var b strings.Builder
+	b.Grow(len(v) + len(v)/MaxLine*2 + 2)
+	start, width := 0, MaxLine-prefix
+	for len(v)-start > width {
+		brk := -1
+		// The '\' takes the place after the space's predecessor, so the
+		// space may sit at most at start+width-1.
+		for i := min(start+width-1, len(v)-1); i >= start; i-- {
+			if v[i] == ' ' && canBreak(v, i) {
+				brk = i
+				break
+			}
+		}
+		if brk < 0 {
+			return "", fmt.Errorf("line is longer than %d bytes and has no space to wrap at near byte %d", MaxLine, start)
+		}
+		b.WriteString(v[start:brk])
+		b.WriteString("\\\n")
+		start, width = brk+1, MaxLine
+	}
+	b.WriteString(v[start:])
+	return b.String(), nil
+}
+
+func canBreak(v string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && v[j] == '\\'; j-- {
+		n++
+	}
+	if n%2 == 1 {
+		return false
+	}
+	next := strings.TrimLeft(v[i+1:], " \t")
+	return next == "" || next[0] != '#' && next[0] != ';'
 }

@@ -39,7 +39,8 @@ type Option struct {
 func NewFile(name string) *File { return &File{Name: name} }
 
 // Section returns the last section named name, appending an empty one when
-// there is none.
+// there is none. The pointer is into f.Sections: appending another section
+// may move them, so call Section again rather than keeping it across that.
 func (f *File) Section(name string) *Section {
 	for i := len(f.Sections) - 1; i >= 0; i-- {
 		if f.Sections[i].Name == name {

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/unit"
+)
+
+func init() {
+	register("render", command{"write the units of an app's release", runRender})
+}
+
+const renderUsage = `usage: nap-render render [flags] [APPDIR]
+
+Writes the units of one release of the app in APPDIR (default "."): the build
+unit, and per process its run unit and, when it publishes ports, its
+discovery unit. Without -o, each file goes to stdout as "### NAME" and its
+bytes.
+
+flags:
+`
+
+// operatorConfigPath is where the operator's config lives unless --config
+// says otherwise; its absence means all defaults.
+const operatorConfigPath = "/etc/nap/config.yaml"
+
+// appFlags are the flags render and check share.
+type appFlags struct {
+	app, rev, target, stage, config, napFile string
+	buildArgs                                keyValues
+}
+
+func (a *appFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&a.app, "app", "", "app name (default: APPDIR's directory name)")
+	fs.StringVar(&a.rev, "rev", "", "full git revision (default: HEAD of the git work tree holding APPDIR)")
+	fs.StringVar(&a.target, "target", "", "fleet or systemd (default: the operator config's target)")
+	fs.StringVar(&a.stage, "stage", "", "Dockerfile stage to build (default: nap.yaml's stage, else the last)")
+	fs.StringVar(&a.config, "config", "", "operator config file (default "+operatorConfigPath+", absent = defaults)")
+	fs.StringVar(&a.napFile, "f", "", "the app's nap.yaml (default APPDIR/nap.yaml, absent = defaults)")
+	fs.Var(&a.buildArgs, "build-arg", "K=V build argument, overriding nap.yaml's build_args (repeatable)")
+}
+
+// keyValues is a repeatable K=V flag.
+type keyValues map[string]string
+
+func (kv *keyValues) String() string { return "" }
+func (kv *keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want K=V, got %q", s)
+	}
+	if *kv == nil {
+		*kv = keyValues{}
+	}
+	(*kv)[k] = v
+	return nil
+}
+
+// parseArgs parses flags wherever they stand among the positional
+// arguments ("render examples/hello -o out" works too), and makes -h a
+// successful exit after the usage text.
+func parseArgs(flags *flag.FlagSet, usage string, args []string, stderr io.Writer) ([]string, error) {
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		flags.PrintDefaults()
+	}
+	var positional []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &exitError{exitOK, errors.New("")}
+			}
+			return nil, &exitError{exitUsage, errors.New("")} // flag printed the reason and the usage
+		}
+		args = flags.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// release is everything render and check work on, read from disk.
+type release struct {
+	dir    string // APPDIR as given
+	cfg    *render.Config
+	img    *dockerfile.Image
+	rel    render.Release
+	revSet bool // the revision is known (given or from git)
+}
+
+// load reads the operator config, nap.yaml and the Dockerfile of APPDIR and
+// settles the app name and revision. needRev: fail when no revision is known.
+func (a *appFlags) load(dir string, needRev bool) (*release, error) {
+	opPath, opData, err := readOptional(a.config, operatorConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	napPath, napData, err := readOptional(a.napFile, filepath.Join(dir, "nap.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := render.ParseConfigFiles(opPath, opData, napPath, napData)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Apply(render.Overrides{Target: render.Target(a.target), Stage: a.stage, BuildArgs: a.buildArgs}); err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+
+	r := &release{dir: dir, cfg: cfg}
+	r.rel.App = a.app
+	if r.rel.App == "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		r.rel.App = filepath.Base(abs)
+		if err := render.ValidApp(r.rel.App); err != nil {
+			return nil, &exitError{exitUsage, fmt.Errorf("%v (taken from the directory's name): name the app with --app", err)}
+		}
+	} else if err := render.ValidApp(r.rel.App); err != nil {
+		return nil, &exitError{exitUsage, fmt.Errorf("--app: %v", err)}
+	}
+	switch {
+	case a.rev != "":
+		if err := render.ValidRev(a.rev); err != nil {
+			return nil, &exitError{exitUsage, fmt.Errorf("--rev: %v", err)}
+		}
+		r.rel.Rev, r.revSet = a.rev, true
+	default:
+		rev, err := headRev(dir)
+		if err != nil && needRev {
+			return nil, err
+		}
+		r.rel.Rev, r.revSet = rev, err == nil
+	}
+
+	dfPath := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
+	data, err := os.ReadFile(dfPath)
+	if err != nil {
+		return nil, fileErr(dfPath, err)
+	}
+	r.img, err = dockerfile.Parse(dfPath, bytes.NewReader(data), dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readOptional reads the file given by a flag (which must exist) or, when
+// the flag is empty, the default path (absent = no file).
+func readOptional(given, def string) (string, []byte, error) {
+	p := given
+	if p == "" {
+		p = def
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		if given == "" && errors.Is(err, fs.ErrNotExist) {
+			return p, nil, nil
+		}
+		return p, nil, fileErr(p, err)
+	}
+	return p, data, nil
+}
+
+// fileErr says what to do about a file that cannot be read: a missing one
+// is the user's input (exit 1), anything else the environment (exit 3).
+func fileErr(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such file", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &exitError{exitEnv, fmt.Errorf("%s: %v", path, err)}
+}
+
+// headRev is HEAD of the git work tree holding dir.
+func headRev(dir string) (string, error) {
+	cmd := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree", "--verify", "-q", "HEAD")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if errors.Is(err, exec.ErrNotFound) {
+		return "", &exitError{exitEnv, errors.New("git is not installed: give --rev SHA")}
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 || lines[0] != "true" {
+		return "", &exitError{exitUsage, fmt.Errorf("%s is not in a git work tree: give --rev SHA", dir)}
+	}
+	if err != nil || len(lines) != 2 {
+		return "", &exitError{exitUsage, fmt.Errorf("%s: the git work tree has no commit yet: commit, or give --rev SHA", dir)}
+	}
+	if err := render.ValidRev(lines[1]); err != nil {
+		return "", &exitError{exitEnv, fmt.Errorf("git rev-parse HEAD: %v", err)}
+	}
+	return lines[1], nil
+}
+
+func runRender(args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("render", flag.ContinueOnError)
+	var a appFlags
+	a.define(flags)
+	out := flags.String("o", "", "write the units into `DIR`, replacing it as a whole (atomically)")
+	pos, err := parseArgs(flags, renderUsage, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageErr("one APPDIR at most, got %q", pos)
+	}
+	dir := "."
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	r, err := a.load(dir, true)
+	if err != nil {
+		return err
+	}
+	files, err := render.Render(r.img, r.cfg, r.rel)
+	if err != nil {
+		return err
+	}
+	names, blobs, err := marshalAll(files)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		return replaceDir(*out, names, blobs)
+	}
+	var b bytes.Buffer
+	for i, n := range names {
+		b.WriteString("### " + n + "\n")
+		b.Write(blobs[i])
+	}
+	_, err = stdout.Write(b.Bytes())
+	return err
+}
+
+func marshalAll(files []*unit.File) ([]string, [][]byte, error) {
+	names := make([]string, len(files))
+	blobs := make([][]byte, len(files))
+	for i, f := range files {
+		b, err := unit.Marshal(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		names[i], blobs[i] = f.Name, b
+	}
+	return names, blobs, nil
+}
+
+// replaceDir makes dir hold exactly the given files: they are written into
+// a fresh directory beside it, which then takes dir's place, so a reader
+// never sees a half-written set. A dir holding anything but unit files is
+// not replaced: -o . by mistake must not delete a work tree.
+func replaceDir(dir string, names []string, blobs [][]byte) error {
+	dir = filepath.Clean(dir)
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			if !e.Type().IsRegular() || !isUnitName(e.Name()) {
+				return fmt.Errorf("-o %s: it holds %s, which is not a unit file: give a new or a units-only directory", dir, e.Name())
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fileErr(dir, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".new-")
+	if err != nil {
+		return fileErr(dir, err)
+	}
+	defer os.RemoveAll(tmp)
+	for i, n := range names {
+		if err := os.WriteFile(filepath.Join(tmp, n), blobs[i], 0o644); err != nil {
+			return fileErr(dir, err)
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fileErr(dir, err)
+	}
+	old := tmp + ".old"
+	if err := os.Rename(dir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fileErr(dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.Rename(old, dir) // put the previous set back
+		return fileErr(dir, err)
+	}
+	return os.RemoveAll(old)
+}
+
+func isUnitName(n string) bool {
+	return strings.HasSuffix(n, ".service") || strings.HasSuffix(n, ".timer") || strings.HasSuffix(n, ".target")
+}

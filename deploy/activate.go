@@ -1,0 +1,323 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// activate starts a release's run and discovery units beside the running
+// release, waits until it serves, switches `current`, and retires the old
+// release. Before the switch, any failure stops the new release and leaves
+// `current` as it was.
+func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) error {
+	rev := rel.Revision
+	cur, err := s.st.Current()
+	if err != nil {
+		return envErr("read current", "%v", err)
+	}
+	if err := s.cleanStale(ctx, rev, cur); err != nil {
+		return err
+	}
+	var templates []UnitFile
+	for _, f := range files {
+		if f.Name != buildUnit(s.app, rev) {
+			templates = append(templates, f)
+		}
+	}
+	disc := discoveryProcs(s.app, rev, files)
+	run, dsc := instances(s.app, rev, rel.Instances, disc)
+	tctx, cancel := s.d.tool(ctx)
+	wrote, err := s.drv.Submit(tctx, templates)
+	cancel()
+	if err != nil {
+		return s.abort(ctx, rev, cur, err)
+	}
+	all := append(append([]string(nil), run...), dsc...)
+	if cur == rev && len(wrote) > 0 {
+		// Same release, changed units (e.g. the operator's env changed):
+		// names cannot differ, so the instances restart in place.
+		s.d.say("Units of %s changed; restarting its instances", short(rev))
+		tctx, cancel := s.d.tool(ctx)
+		err := s.drv.Stop(tctx, all...)
+		cancel()
+		if err != nil {
+			return s.abort(ctx, rev, cur, err)
+		}
+	}
+	s.d.say("Starting %s: %d instance(s)", short(rev), len(run))
+	tctx, cancel = s.d.tool(ctx)
+	err = s.drv.Start(tctx, all...)
+	cancel()
+	if err != nil {
+		return s.abort(ctx, rev, cur, err)
+	}
+	if err := s.waitUp(ctx, rev, rel.Instances, disc); err != nil {
+		return s.abort(ctx, rev, cur, err)
+	}
+	if err := s.st.SetCurrent(rev); err != nil {
+		return s.abort(ctx, rev, cur, envErr("switch", "%v", err))
+	}
+	if err := s.st.SetStatus(rev, StatusDeployed); err != nil {
+		return envErr("switch", "%v", err)
+	}
+	s.d.say("Switched %s to %s", s.app, short(rev))
+	if cur != "" && cur != rev {
+		if err := s.retire(ctx, cur); err != nil {
+			return err
+		}
+	}
+	if err := s.st.Prune(s.cfg.Operator.KeepReleases); err != nil {
+		return envErr("prune", "%v", err)
+	}
+	s.printEndpoints(ctx, rev)
+	return nil
+}
+
+// abort undoes a release that failed before the switch: its instances are
+// stopped and forgotten (unless it is the current one), it is marked failed.
+func (s *session) abort(ctx context.Context, rev, cur string, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	if rev != cur {
+		s.d.say("Stopping %s; %s keeps running", short(rev), orNone(cur))
+		names, err := s.names(ctx, func(r string) bool { return r == short(rev) })
+		if err == nil {
+			var keep []string
+			for _, n := range names {
+				if n != buildUnit(s.app, rev) {
+					keep = append(keep, n)
+				}
+			}
+			s.destroy(ctx, keep)
+		}
+		s.st.SetStatus(rev, StatusFailed)
+	}
+	return cause
+}
+
+func orNone(rev string) string {
+	if rev == "" {
+		return "nothing"
+	}
+	return short(rev)
+}
+
+// names returns the app's units (held or loaded) whose release matches.
+func (s *session) names(ctx context.Context, match func(r string) bool) ([]string, error) {
+	tctx, cancel := s.d.tool(ctx)
+	defer cancel()
+	held, err := s.drv.Held(tctx, s.app+".")
+	if err != nil {
+		return nil, err
+	}
+	states, err := s.drv.States(tctx, s.app+".")
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, h := range held {
+		if r := unitRelease(s.app, h.Name); r != "" && match(r) {
+			set[h.Name] = true
+		}
+	}
+	for _, st := range states {
+		if r := unitRelease(s.app, st.Name); r != "" && match(r) {
+			set[st.Name] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// destroy stops discovery instances first (their TERM trap deletes the
+// keys), then destroys everything named.
+func (s *session) destroy(ctx context.Context, names []string) error {
+	var disc []string
+	for _, n := range names {
+		if strings.Contains(n, ".discovery@") && !isTemplate(n) {
+			disc = append(disc, n)
+		}
+	}
+	tctx, cancel := s.d.tool(ctx)
+	defer cancel()
+	if err := s.drv.Stop(tctx, disc...); err != nil {
+		return err
+	}
+	return s.drv.Destroy(tctx, names...)
+}
+
+// cleanStale destroys units of releases that are neither current nor being
+// deployed: what a deploy killed midway left running.
+func (s *session) cleanStale(ctx context.Context, rev, cur string) error {
+	names, err := s.names(ctx, func(r string) bool { return r != short(rev) && r != short(cur) })
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	s.d.say("Removing %d unit(s) a deploy left behind", len(names))
+	return s.destroy(ctx, names)
+}
+
+// retire stops the old release's discovery units, waits the drain time while
+// it still answers requests in flight, then destroys all its units.
+func (s *session) retire(ctx context.Context, old string) error {
+	names, err := s.names(ctx, func(r string) bool { return r == short(old) })
+	if err != nil {
+		return err
+	}
+	var disc, rest []string
+	for _, n := range names {
+		if strings.Contains(n, ".discovery@") && !isTemplate(n) {
+			disc = append(disc, n)
+		} else {
+			rest = append(rest, n)
+		}
+	}
+	s.d.say("Retiring %s", short(old))
+	tctx, cancel := s.d.tool(ctx)
+	err = s.drv.Stop(tctx, disc...)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if err := sleep(ctx, s.cfg.Operator.Drain); err != nil {
+		return envErr("drain", "%v", err)
+	}
+	tctx, cancel = s.d.tool(ctx)
+	defer cancel()
+	return s.drv.Destroy(tctx, append(disc, rest...)...)
+}
+
+// key is the announcement key of one instance.
+func (s *session) key(proc, rev string, i int) string {
+	return path.Join(s.cfg.Operator.Discovery.Prefix, s.app, proc, short(rev)+"."+strconv.Itoa(i))
+}
+
+// waitUp waits until every instance of a process with ports is announced
+// for rev, and every other instance has been active for the grace period.
+// An instance that fails or restarts fails the wait at once.
+func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int, disc map[string]bool) error {
+	timeout := orDefault(s.d.StartTimeout, 2*time.Minute)
+	grace := orDefault(s.d.Grace, 3*time.Second)
+	deadline := time.Now().Add(timeout)
+	activeSince := map[string]time.Time{}
+	for {
+		states, err := func() ([]UnitState, error) {
+			tctx, cancel := s.d.tool(ctx)
+			defer cancel()
+			return s.drv.States(tctx, s.app+".")
+		}()
+		if err != nil {
+			return err
+		}
+		byName := map[string]UnitState{}
+		for _, st := range states {
+			byName[st.Name] = st
+		}
+		var kv map[string]string
+		if len(disc) > 0 {
+			ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			kv, err = s.etcd.List(ectx, path.Join(s.cfg.Operator.Discovery.Prefix, s.app))
+			cancel()
+			if err != nil {
+				return envErr("announce", "%v", err)
+			}
+		}
+		pending := ""
+		for _, proc := range sortedKeys(counts) {
+			for i := 1; i <= counts[proc]; i++ {
+				name := runInstance(s.app, proc, rev, i)
+				st := byName[name]
+				if st.Active == "failed" || st.Sub == "auto-restart" {
+					return s.unitFailed(ctx, name, "exited while starting")
+				}
+				if disc[proc] {
+					dn := discoveryInstance(s.app, proc, rev, i)
+					if ds := byName[dn]; ds.Active == "failed" {
+						return s.unitFailed(ctx, dn, "failed")
+					}
+					if !announced(kv[s.key(proc, rev, i)], rev) && pending == "" {
+						pending = name + " (not announced in etcd yet)"
+					}
+					continue
+				}
+				if st.Active != "active" {
+					delete(activeSince, name)
+					if pending == "" {
+						pending = name + " (" + orDash(st.Active) + ")"
+					}
+					continue
+				}
+				if _, ok := activeSince[name]; !ok {
+					activeSince[name] = time.Now()
+				}
+				if time.Since(activeSince[name]) < grace && pending == "" {
+					pending = name + " (active for less than " + grace.String() + ")"
+				}
+			}
+		}
+		if pending == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			e := envErr("start", "%s: not up within %v: %s", short(rev), timeout, pending)
+			name, _, _ := strings.Cut(pending, " ")
+			e.Journal, _ = s.journal(ctx, name)
+			return e
+		}
+		if err := sleep(ctx, s.d.poll()); err != nil {
+			return envErr("start", "%v", err)
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "not loaded"
+	}
+	return s
+}
+
+func announced(v, rev string) bool {
+	if v == "" {
+		return false
+	}
+	eps := parseEndpoints(map[string]string{"k": v})
+	return len(eps) == 1 && (eps[0].Rev == rev || eps[0].Rev == "")
+}
+
+func (s *session) journal(ctx context.Context, name string) (string, error) {
+	tctx, cancel := s.d.tool(context.WithoutCancel(ctx))
+	defer cancel()
+	return s.drv.Journal(tctx, name, 20)
+}
+
+func (s *session) unitFailed(ctx context.Context, name, what string) error {
+	e := inputErr("start", "%s %s; the running release is untouched", name, what)
+	e.Journal, _ = s.journal(ctx, name)
+	return e
+}
+
+func (s *session) printEndpoints(ctx context.Context, rev string) {
+	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	kv, err := s.etcd.List(ectx, path.Join(s.cfg.Operator.Discovery.Prefix, s.app))
+	if err != nil {
+		return
+	}
+	for _, ep := range parseEndpoints(kv) {
+		if ep.Rev == rev {
+			fmt.Fprintf(s.d.out(), "-----> %s %s\n", strings.TrimPrefix(ep.Key, s.cfg.Operator.Discovery.Prefix+"/"), ep.Addr)
+		}
+	}
+}

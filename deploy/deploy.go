@@ -1,0 +1,414 @@
+package deploy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/unit"
+)
+
+// Deployer deploys, rolls back, destroys, reports and plans apps with one
+// operator config.
+type Deployer struct {
+	// Operator is the operator config's YAML (nil: all defaults), named
+	// OperatorFile in errors.
+	Operator     []byte
+	OperatorFile string
+	// Driver runs units; nil: the config's target (fleetctl or systemctl
+	// from PATH).
+	Driver Driver
+	// Out receives the progress lines ("-----> …") and build output.
+	Out io.Writer
+	// Env is git's environment (nil: this process's, which inside a
+	// pre-receive hook holds the quarantine variables git needs).
+	Env []string
+	// MachineID pins the build unit on fleet; default /etc/machine-id.
+	MachineID string
+	// Registry reads built images' configs; nil: the config's registry.
+	Registry *Registry
+	// Etcd reads announcements; nil: the config's discovery endpoints.
+	Etcd *Etcd
+	// StartTimeout bounds the wait for a release's instances (default 2m);
+	// Grace is how long an instance without ports must stay active (default
+	// 3s); Poll is the polling interval (default 200ms); ToolTimeout bounds
+	// each fleetctl/systemctl call (default 1m).
+	StartTimeout, Grace, Poll, ToolTimeout time.Duration
+}
+
+func (d *Deployer) out() io.Writer {
+	if d.Out == nil {
+		return io.Discard
+	}
+	return d.Out
+}
+
+func (d *Deployer) say(format string, a ...any) {
+	fmt.Fprintf(d.out(), "-----> "+format+"\n", a...)
+}
+
+func orDefault(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// operator parses the operator config alone.
+func (d *Deployer) config(appYAML []byte) (*render.Config, error) {
+	cfg, err := render.ParseConfig(d.Operator, appYAML)
+	if err != nil {
+		return nil, &Error{Kind: KindInput, Step: "config", Err: err}
+	}
+	return cfg, nil
+}
+
+func (d *Deployer) driver(op *render.Operator) Driver {
+	if d.Driver != nil {
+		return d.Driver
+	}
+	if op.Target == render.TargetSystemd {
+		return &Systemd{UnitDir: op.UnitDir}
+	}
+	return &Fleet{Endpoint: op.Fleet.Endpoint, Tunnel: op.Fleet.Tunnel, Driver: op.Fleet.Driver}
+}
+
+func (d *Deployer) etcd(op *render.Operator) *Etcd {
+	if d.Etcd != nil {
+		return d.Etcd
+	}
+	return &Etcd{Endpoints: op.Discovery.Endpoints, V3: op.Discovery.Etcd == "v3"}
+}
+
+func (d *Deployer) registry(op *render.Operator) *Registry {
+	if d.Registry != nil {
+		return d.Registry
+	}
+	return &Registry{Host: op.Registry}
+}
+
+func (d *Deployer) machineID() string {
+	if d.MachineID != "" {
+		return d.MachineID
+	}
+	b, _ := os.ReadFile("/etc/machine-id")
+	return strings.TrimSpace(string(b))
+}
+
+// tool returns a context bounding one driver call.
+func (d *Deployer) tool(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, orDefault(d.ToolTimeout, time.Minute))
+}
+
+// session is one locked operation on one app.
+type session struct {
+	d     *Deployer
+	app   string
+	cfg   *render.Config
+	st    AppState
+	drv   Driver
+	etcd  *Etcd
+	lock  *Lock
+	start time.Time
+}
+
+func (d *Deployer) open(app string) (*session, error) {
+	if err := render.ValidApp(app); err != nil {
+		return nil, &Error{Kind: KindInput, Step: "app", Err: err}
+	}
+	cfg, err := d.config(nil)
+	if err != nil {
+		return nil, err
+	}
+	st := NewAppState(cfg.Operator.State, app)
+	lock, err := TryLock(st.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return &session{d: d, app: app, cfg: cfg, st: st, drv: d.driver(&cfg.Operator), etcd: d.etcd(&cfg.Operator), lock: lock, start: time.Now()}, nil
+}
+
+func (s *session) close() { s.lock.Unlock() }
+
+// Deploy deploys commit rev of the app's repository gitDir: DESIGN.md's
+// "Deploy (blue/green)". A failure before the switch leaves `current` and
+// the running release untouched.
+func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
+	if err := render.ValidRev(rev); err != nil {
+		return &Error{Kind: KindInput, Step: "revision", Err: err}
+	}
+	s, err := d.open(app)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	d.say("Deploying %s %s", app, short(rev))
+	env := d.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if err := ExportTree(gitDir, rev, s.st.SrcDir(rev), env); err != nil {
+		return err
+	}
+	files, rendered, err := s.render(rev, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.build(ctx, rev, files); err != nil {
+		return err
+	}
+	digest, err := s.inspectImage(ctx, rev, rendered, &files)
+	if err != nil {
+		return err
+	}
+	rel := &Release{Revision: rev, Time: time.Now().UTC(), ImageDigest: digest, Instances: rendered.instances, Status: StatusPending}
+	if old, err := s.st.Release(rev); err == nil && old.Status == StatusDeployed {
+		rel.Time = old.Time // a redeploy of a release keeps its place in history
+	}
+	cur, _ := s.st.Current()
+	if stored, err := s.st.Units(rev); cur == rev && err == nil && sameFiles(stored, files) {
+		// Rewriting the current release would briefly remove what
+		// `current` points to; its units are the same.
+		if r, err := s.st.Release(rev); err == nil {
+			rel = r
+		}
+	} else if err := s.st.WriteRelease(rel, files); err != nil {
+		return envErr("write release", "%s: %v", s.st.ReleaseDir(rev), err)
+	}
+	if err := s.activate(ctx, rel, files); err != nil {
+		return err
+	}
+	return nil
+}
+
+// renderResult is what deploy needs of a render besides the files.
+type renderResult struct {
+	img       *dockerfile.Image
+	instances map[string]int
+}
+
+// render renders the exported tree of rev (built: the image's config, or nil).
+func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *renderResult, error) {
+	src := s.st.SrcDir(rev)
+	appYAML, err := os.ReadFile(filepath.Join(src, "nap.yaml"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, envErr("render", "%v", err)
+	}
+	cfg, err := s.d.config(appYAML)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.cfg = cfg
+	dfPath := filepath.Join(src, filepath.FromSlash(cfg.App.Dockerfile))
+	f, err := os.Open(dfPath)
+	if err != nil {
+		return nil, nil, inputErr("render", "%s: %v", cfg.App.Dockerfile, errors.Unwrap(err))
+	}
+	img, err := dockerfile.Parse(cfg.App.Dockerfile, f, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	f.Close()
+	if err != nil {
+		return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
+	}
+	units, err := render.Render(img, cfg, render.Release{App: s.app, Rev: rev, MachineID: s.d.machineID(), Built: built})
+	if err != nil {
+		return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
+	}
+	files := make([]UnitFile, 0, len(units))
+	for _, u := range units {
+		b, err := unit.Marshal(u)
+		if err != nil {
+			return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
+		}
+		files = append(files, UnitFile{u.Name, b})
+	}
+	counts := map[string]int{}
+	for name, p := range cfg.App.Processes {
+		n := p.Instances
+		if n < 1 {
+			n = 1
+		}
+		counts[name] = n
+	}
+	return files, &renderResult{img: img, instances: counts}, nil
+}
+
+// build runs the build unit unless it already succeeded for this revision
+// (RemainAfterExit keeps it active), streaming its output.
+func (s *session) build(ctx context.Context, rev string, files []UnitFile) error {
+	name := buildUnit(s.app, rev)
+	var file *UnitFile
+	for i := range files {
+		if files[i].Name == name {
+			file = &files[i]
+		}
+	}
+	if file == nil {
+		return inputErr("build", "render produced no build unit %s", name)
+	}
+	if st, err := s.state(ctx, name); err == nil && st.Active == "active" && s.held(ctx, *file) {
+		s.d.say("%s was built before; not building again", short(rev))
+		return nil
+	}
+	tctx, cancel := s.d.tool(ctx)
+	defer cancel()
+	s.drv.ResetFailed(tctx, name) // a failed build of this revision must not block a new one
+	if _, err := s.drv.Submit(tctx, []UnitFile{*file}); err != nil {
+		return err
+	}
+	s.d.say("Building %s (%s)", short(rev), name)
+	fctx, stopFollow := context.WithCancel(ctx)
+	followed := make(chan struct{})
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			fmt.Fprintf(s.d.out(), "-----> %s\n", sc.Text())
+		}
+		io.Copy(io.Discard, pr)
+		close(followed)
+	}()
+	go func() {
+		s.drv.Follow(fctx, name, pw)
+		pw.Close()
+	}()
+	finish := func() {
+		time.Sleep(300 * time.Millisecond) // let the journal catch the last lines
+		stopFollow()
+		<-followed
+	}
+	if err := s.drv.Start(tctx, name); err != nil {
+		finish()
+		return err
+	}
+	timeout := s.cfg.Operator.BuildTimeout + time.Minute
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := s.state(ctx, name)
+		if err != nil {
+			finish()
+			return err
+		}
+		switch {
+		case st.Active == "active":
+			finish()
+			s.d.say("Built %s", short(rev))
+			return nil
+		case st.Active == "failed":
+			finish()
+			e := &Error{Kind: KindInput, Step: "build", Err: fmt.Errorf("%s failed; fix the build and push again", name)}
+			e.Journal, _ = s.drv.Journal(ctx, name, 20)
+			rctx, cancel := s.d.tool(context.WithoutCancel(ctx))
+			s.drv.ResetFailed(rctx, name)
+			cancel()
+			return e
+		}
+		if time.Now().After(deadline) {
+			finish()
+			rctx, cancel := s.d.tool(context.WithoutCancel(ctx))
+			s.drv.Stop(rctx, name)
+			s.drv.ResetFailed(rctx, name)
+			cancel()
+			return envErr("build", "%s did not finish within %v", name, timeout)
+		}
+		if err := sleep(ctx, s.d.poll()); err != nil {
+			finish()
+			return envErr("build", "%v", err)
+		}
+	}
+}
+
+func (d *Deployer) poll() time.Duration { return orDefault(d.Poll, 200*time.Millisecond) }
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// held reports whether the driver holds f unchanged.
+func (s *session) held(ctx context.Context, f UnitFile) bool {
+	tctx, cancel := s.d.tool(ctx)
+	defer cancel()
+	hs, err := s.drv.Held(tctx, f.Name)
+	if err != nil {
+		return false
+	}
+	for _, h := range hs {
+		if h.Name == f.Name {
+			return SameUnit(h.Data, f.Data)
+		}
+	}
+	return false
+}
+
+func (s *session) state(ctx context.Context, name string) (UnitState, error) {
+	tctx, cancel := s.d.tool(ctx)
+	defer cancel()
+	sts, err := s.drv.States(tctx, name)
+	if err != nil {
+		return UnitState{}, err
+	}
+	for _, st := range sts {
+		if st.Name == name {
+			return st, nil
+		}
+	}
+	return UnitState{Name: name}, nil
+}
+
+// inspectImage reads the built image's config from the registry and, when
+// settings inherited from its base change the units, re-renders.
+func (s *session) inspectImage(ctx context.Context, rev string, rr *renderResult, files *[]UnitFile) (string, error) {
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	config, digest, err := s.d.registry(&s.cfg.Operator).ImageConfig(rctx, s.app, rev)
+	if err != nil {
+		return "", envErr("inspect image", "reading %s/%s:%s from the registry: %v", s.cfg.Operator.Registry, s.app, rev, err)
+	}
+	built, err := dockerfile.FromConfig(config)
+	if err != nil {
+		return "", envErr("inspect image", "config of %s:%s: %v", s.app, rev, err)
+	}
+	again, rr2, err := s.render(rev, built)
+	if err != nil {
+		return "", err
+	}
+	if !sameFiles(*files, again) {
+		s.d.say("The built image's settings changed the units; using them")
+	}
+	*files, rr.instances = again, rr2.instances
+	return digest, nil
+}
+
+// sameFiles reports whether a and b hold the same files, in any order.
+func sameFiles(a, b []UnitFile) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := make(map[string][]byte, len(a))
+	for _, f := range a {
+		m[f.Name] = f.Data
+	}
+	for _, f := range b {
+		if d, ok := m[f.Name]; !ok || !bytes.Equal(d, f.Data) {
+			return false
+		}
+	}
+	return true
+}

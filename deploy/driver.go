@@ -1,0 +1,104 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	sdunit "github.com/coreos/go-systemd/v22/unit"
+)
+
+// UnitState is what the scheduler reports of one loaded unit.
+type UnitState struct {
+	Name              string
+	Load, Active, Sub string
+	Machine           string // fleet: the machine legend; systemd: ""
+}
+
+// Driver runs units: fleetctl on a fleet cluster, systemctl on one host.
+// Names are full unit names; instances ("p@1.service") of a template held
+// by Submit can be started.
+type Driver interface {
+	// Name is "fleet" or "systemd".
+	Name() string
+	// Submit makes the scheduler hold files. A held unit whose parsed
+	// options equal the file's is left alone (fleet re-serialises units, so
+	// bytes never compare); one that differs is replaced. It returns the
+	// names it wrote.
+	Submit(ctx context.Context, files []UnitFile) ([]string, error)
+	// Start asks the units to run and returns without waiting for them.
+	Start(ctx context.Context, names ...string) error
+	// Stop stops the units; they stay held.
+	Stop(ctx context.Context, names ...string) error
+	// Destroy stops the units and forgets them (templates included).
+	Destroy(ctx context.Context, names ...string) error
+	// ResetFailed forgets a failed state, so the same unit can run again.
+	ResetFailed(ctx context.Context, names ...string) error
+	// States reports the loaded units whose names start with prefix.
+	States(ctx context.Context, prefix string) ([]UnitState, error)
+	// Held returns the unit files held whose names start with prefix, as
+	// the scheduler gives them back, sorted by name.
+	Held(ctx context.Context, prefix string) ([]UnitFile, error)
+	// Journal returns the last n lines the unit logged.
+	Journal(ctx context.Context, name string, n int) (string, error)
+	// Follow copies what the unit logs to w until ctx ends.
+	Follow(ctx context.Context, name string, w io.Writer) error
+}
+
+// SameUnit reports whether two unit files hold the same options in the same
+// order, as go-systemd's reader (and fleet) parse them: comments, blank
+// lines and continuations do not count.
+func SameUnit(a, b []byte) bool {
+	oa, err1 := sdunit.Deserialize(bytes.NewReader(a))
+	ob, err2 := sdunit.Deserialize(bytes.NewReader(b))
+	if err1 != nil || err2 != nil {
+		return bytes.Equal(a, b)
+	}
+	return sdunit.AllMatch(oa, ob)
+}
+
+// runTool runs argv with extra arguments, returning stdout; a missing tool,
+// a failure and a timeout are KindEnv errors naming the command.
+func runTool(ctx context.Context, step string, argv []string, args ...string) (string, error) {
+	if len(argv) == 0 {
+		return "", envErr(step, "no command configured")
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return "", envErr(step, "%s is not installed (%v)", argv[0], err)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], append(append([]string(nil), argv[1:]...), args...)...)
+	cmd.WaitDelay = cmdWaitDelay
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return out.String(), envErr(step, "%s %s: timed out (%v)", argv[0], strings.Join(args, " "), ctx.Err())
+	}
+	if err != nil {
+		msg := strings.TrimSpace(errb.String())
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && msg != "" {
+			return out.String(), envErr(step, "%s %s: %s", argv[0], strings.Join(args, " "), msg)
+		}
+		return out.String(), envErr(step, "%s %s: %v %s", argv[0], strings.Join(args, " "), err, msg)
+	}
+	return out.String(), nil
+}
+
+func followTool(ctx context.Context, argv []string, w io.Writer, args ...string) error {
+	if len(argv) == 0 {
+		return fmt.Errorf("no command configured")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], append(append([]string(nil), argv[1:]...), args...)...)
+	cmd.WaitDelay = cmdWaitDelay
+	cmd.Stdout = w
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

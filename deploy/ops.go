@@ -1,0 +1,301 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	sdunit "github.com/coreos/go-systemd/v22/unit"
+)
+
+// Rollback makes a stored release current again, without a build: rev, or
+// when rev is "" the newest deployed release older than the current one. rev
+// may be abbreviated to a unique prefix of at least 7 digits.
+func (d *Deployer) Rollback(ctx context.Context, app, rev string) error {
+	s, err := d.open(app)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	cur, err := s.st.Current()
+	if err != nil {
+		return envErr("rollback", "%v", err)
+	}
+	rels, err := s.st.Releases()
+	if err != nil {
+		return envErr("rollback", "%v", err)
+	}
+	target, err := pickRelease(rels, cur, rev)
+	if err != nil {
+		return err
+	}
+	if target.Revision == cur {
+		d.say("%s is already running %s", app, short(cur))
+		return nil
+	}
+	files, err := s.st.Units(target.Revision)
+	if err != nil {
+		return envErr("rollback", "%v", err)
+	}
+	d.say("Rolling %s back to %s", app, short(target.Revision))
+	return s.activate(ctx, target, files)
+}
+
+func pickRelease(rels []*Release, cur, rev string) (*Release, error) {
+	if rev == "" {
+		var curRel *Release
+		for _, r := range rels {
+			if r.Revision == cur {
+				curRel = r
+			}
+		}
+		for i := len(rels) - 1; i >= 0; i-- {
+			r := rels[i]
+			if r.Revision != cur && r.Status == StatusDeployed && (curRel == nil || r.Time.Before(curRel.Time)) {
+				return r, nil
+			}
+		}
+		return nil, inputErr("rollback", "no earlier deployed release to roll back to")
+	}
+	if len(rev) < 7 {
+		return nil, inputErr("rollback", "revision %q is too short: give at least 7 hex digits", rev)
+	}
+	var found []*Release
+	for _, r := range rels {
+		if strings.HasPrefix(r.Revision, rev) {
+			found = append(found, r)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return nil, inputErr("rollback", "no stored release %q; `nap-render status APP` lists them", rev)
+	case len(found) > 1:
+		return nil, inputErr("rollback", "revision %q is ambiguous: give more digits", rev)
+	case found[0].Status == StatusFailed:
+		return nil, inputErr("rollback", "release %s failed to start; roll back to one that ran", short(found[0].Revision))
+	}
+	return found[0], nil
+}
+
+// Destroy removes every unit, container (they run with --rm under their
+// units), announcement and stored release of the app.
+func (d *Deployer) Destroy(ctx context.Context, app string) error {
+	s, err := d.open(app)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	names, err := s.names(ctx, func(string) bool { return true })
+	if err != nil {
+		return err
+	}
+	d.say("Destroying %s: %d unit(s)", app, len(names))
+	if err := s.destroy(ctx, names); err != nil {
+		return err
+	}
+	ectx, cancel := d.tool(ctx)
+	defer cancel()
+	if err := s.etcd.DeletePrefix(ectx, path.Join(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
+		return envErr("destroy", "%v", err)
+	}
+	for _, sub := range []string{"current", "releases", "src"} {
+		if err := os.RemoveAll(s.st.Dir + "/" + sub); err != nil {
+			return envErr("destroy", "%v", err)
+		}
+	}
+	d.say("Destroyed %s", app)
+	return nil
+}
+
+// Status is what `status` reports.
+type Status struct {
+	App       string      `json:"app"`
+	Current   string      `json:"current"`
+	Releases  []*Release  `json:"releases"`
+	Units     []UnitState `json:"units"`
+	Endpoints []Endpoint  `json:"endpoints"`
+}
+
+// Status reads the app's releases, its units' states and its announced
+// endpoints. It takes no lock.
+func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
+	cfg, err := d.config(nil)
+	if err != nil {
+		return nil, err
+	}
+	st := NewAppState(cfg.Operator.State, app)
+	out := &Status{App: app}
+	if out.Current, err = st.Current(); err != nil {
+		return nil, envErr("status", "%v", err)
+	}
+	if out.Releases, err = st.Releases(); err != nil {
+		return nil, envErr("status", "%v", err)
+	}
+	tctx, cancel := d.tool(ctx)
+	defer cancel()
+	if out.Units, err = d.driver(&cfg.Operator).States(tctx, app+"."); err != nil {
+		return nil, err
+	}
+	kv, err := d.etcd(&cfg.Operator).List(tctx, path.Join(cfg.Operator.Discovery.Prefix, app))
+	if err != nil {
+		return nil, envErr("status", "%v", err)
+	}
+	out.Endpoints = parseEndpoints(kv)
+	return out, nil
+}
+
+// Plan is what deploy would change in the scheduler.
+type Plan struct {
+	Diff    string   // unified diff of parsed units, scheduler (---) vs release (+++)
+	Actions []string // "submit X", "replace X", "destroy X", "start X"
+}
+
+// Pending reports whether anything would change.
+func (p *Plan) Pending() bool { return len(p.Actions) > 0 }
+
+// PlanUnits compares what the scheduler holds of the app with the release
+// rev's units (files), without changing anything.
+func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitFile, counts map[string]int) (*Plan, error) {
+	cfg, err := d.config(nil)
+	if err != nil {
+		return nil, err
+	}
+	drv := d.driver(&cfg.Operator)
+	tctx, cancel := d.tool(ctx)
+	defer cancel()
+	held, err := drv.Held(tctx, app+".")
+	if err != nil {
+		return nil, err
+	}
+	states, err := drv.States(tctx, app+".")
+	if err != nil {
+		return nil, err
+	}
+	heldBy := map[string][]byte{}
+	for _, h := range held {
+		heldBy[h.Name] = h.Data
+	}
+	want := map[string]bool{}
+	p := &Plan{}
+	var diff strings.Builder
+	for _, f := range files {
+		if f.Name == buildUnit(app, rev) {
+			continue // built once per revision; never part of a plan
+		}
+		want[f.Name] = true
+		old, ok := heldBy[f.Name]
+		switch {
+		case !ok:
+			p.Actions = append(p.Actions, "submit "+f.Name)
+			diff.WriteString(unifiedDiff("/dev/null", "b/"+f.Name, "", canonical(f.Data)))
+		case !SameUnit(old, f.Data):
+			p.Actions = append(p.Actions, "replace "+f.Name)
+			diff.WriteString(unifiedDiff("a/"+f.Name, "b/"+f.Name, canonical(old), canonical(f.Data)))
+		}
+	}
+	for _, h := range held {
+		if !want[h.Name] && h.Name != buildUnit(app, rev) && unitRelease(app, h.Name) != "" && !strings.Contains(h.Name, ".build.") {
+			if !isTemplate(h.Name) && want[templateOf(h.Name)] {
+				continue
+			}
+			p.Actions = append(p.Actions, "destroy "+h.Name)
+			diff.WriteString(unifiedDiff("a/"+h.Name, "/dev/null", canonical(h.Data), ""))
+		}
+	}
+	active := map[string]bool{}
+	for _, st := range states {
+		if st.Active == "active" || st.Active == "activating" {
+			active[st.Name] = true
+		}
+	}
+	run, dsc := instances(app, rev, counts, discoveryProcs(app, rev, files))
+	for _, n := range append(run, dsc...) {
+		if !active[n] {
+			p.Actions = append(p.Actions, "start "+n)
+		}
+	}
+	for _, st := range states {
+		if !isTemplate(st.Name) && unitRelease(app, st.Name) != short(rev) && !strings.Contains(st.Name, ".build.") && active[st.Name] {
+			p.Actions = append(p.Actions, "stop "+st.Name)
+		}
+	}
+	sort.SliceStable(p.Actions, func(i, j int) bool { return actionRank(p.Actions[i]) < actionRank(p.Actions[j]) })
+	p.Diff = diff.String()
+	return p, nil
+}
+
+func actionRank(a string) int {
+	for i, verb := range []string{"submit ", "replace ", "start ", "stop ", "destroy "} {
+		if strings.HasPrefix(a, verb) {
+			return i
+		}
+	}
+	return 9
+}
+
+// canonical is a unit as fleet holds it: its parsed options re-serialised.
+func canonical(b []byte) string {
+	opts, err := sdunit.Deserialize(bytes.NewReader(b))
+	if err != nil {
+		return string(b)
+	}
+	out, _ := io.ReadAll(sdunit.Serialize(opts))
+	return string(out)
+}
+
+// unifiedDiff is a line diff of a and b in unified format, whole-file hunk
+// context (units are short).
+func unifiedDiff(nameA, nameB, a, b string) string {
+	la, lb := splitLines(a), splitLines(b)
+	// longest common subsequence table
+	n, m := len(la), len(lb)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if la[i] == lb[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var body strings.Builder
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && la[i] == lb[j]:
+			body.WriteString(" " + la[i] + "\n")
+			i, j = i+1, j+1
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			body.WriteString("-" + la[i] + "\n")
+			i++
+		default:
+			body.WriteString("+" + lb[j] + "\n")
+			j++
+		}
+	}
+	startA, startB := 1, 1
+	if n == 0 {
+		startA = 0
+	}
+	if m == 0 {
+		startB = 0
+	}
+	return fmt.Sprintf("--- %s\n+++ %s\n@@ -%d,%d +%d,%d @@\n%s", nameA, nameB, startA, n, startB, m, body.String())
+}
+
+func splitLines(s string) []string {
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}

@@ -1,0 +1,280 @@
+package deploy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Release statuses in release.json.
+const (
+	StatusPending  = "pending"  // units written, not (yet) serving
+	StatusFailed   = "failed"   // a step before the switch failed
+	StatusDeployed = "deployed" // it was current at some point
+)
+
+// Release is releases/REV/release.json.
+type Release struct {
+	Revision    string            `json:"revision"`
+	Time        time.Time         `json:"time"`
+	ImageDigest string            `json:"image_digest,omitempty"`
+	Units       map[string]string `json:"units"`     // unit name → sha256 of its bytes
+	Instances   map[string]int    `json:"instances"` // process → instance count
+	Status      string            `json:"status"`
+}
+
+// UnitFile is one rendered unit: its name and bytes.
+type UnitFile struct {
+	Name string
+	Data []byte
+}
+
+// AppState is STATE/APP.
+type AppState struct{ Dir string }
+
+// NewAppState returns the state directory of app under state.
+func NewAppState(state, app string) AppState { return AppState{filepath.Join(state, app)} }
+
+func (a AppState) SrcDir(rev string) string     { return filepath.Join(a.Dir, "src", rev) }
+func (a AppState) ReleaseDir(rev string) string { return filepath.Join(a.Dir, "releases", rev) }
+func (a AppState) UnitsDir(rev string) string   { return filepath.Join(a.ReleaseDir(rev), "units") }
+
+// unitHash is the hash recorded in release.json.
+func unitHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// WriteRelease writes releases/REV (units and release.json) into a temporary
+// directory, then moves it into place, so a crash or a full disk never leaves
+// a half-written release under its real name.
+func (a AppState) WriteRelease(rel *Release, files []UnitFile) error {
+	rels := filepath.Join(a.Dir, "releases")
+	if err := os.MkdirAll(rels, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(rels, "."+rel.Revision+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Mkdir(filepath.Join(tmp, "units"), 0o755); err != nil {
+		return err
+	}
+	rel.Units = map[string]string{}
+	for _, f := range files {
+		if err := writeFileSync(filepath.Join(tmp, "units", f.Name), f.Data); err != nil {
+			return err
+		}
+		rel.Units[f.Name] = unitHash(f.Data)
+	}
+	if err := writeJSON(filepath.Join(tmp, "release.json"), rel); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	dst := a.ReleaseDir(rel.Revision)
+	old := ""
+	if _, err := os.Lstat(dst); err == nil {
+		old = filepath.Join(rels, "."+rel.Revision+".old-"+strconv.Itoa(os.Getpid()))
+		if err := os.Rename(dst, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		if old != "" {
+			os.Rename(old, dst)
+		}
+		return err
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// SetStatus rewrites release.json of rev with status (and digest when set).
+func (a AppState) SetStatus(rev, status string) error {
+	rel, err := a.Release(rev)
+	if err != nil {
+		return err
+	}
+	rel.Status = status
+	return writeJSON(filepath.Join(a.ReleaseDir(rev), "release.json"), rel)
+}
+
+// Release reads releases/REV/release.json.
+func (a AppState) Release(rev string) (*Release, error) {
+	b, err := os.ReadFile(filepath.Join(a.ReleaseDir(rev), "release.json"))
+	if err != nil {
+		return nil, err
+	}
+	var rel Release
+	if err := json.Unmarshal(b, &rel); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(a.ReleaseDir(rev), "release.json"), err)
+	}
+	return &rel, nil
+}
+
+// Units reads the unit files of a stored release, sorted by name.
+func (a AppState) Units(rev string) ([]UnitFile, error) {
+	es, err := os.ReadDir(a.UnitsDir(rev))
+	if err != nil {
+		return nil, err
+	}
+	var out []UnitFile
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(a.UnitsDir(rev), e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, UnitFile{e.Name(), b})
+	}
+	return out, nil
+}
+
+// Current returns the revision `current` points to, "" when none.
+func (a AppState) Current() (string, error) {
+	target, err := os.Readlink(filepath.Join(a.Dir, "current"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return filepath.Base(target), nil
+}
+
+// SetCurrent points `current` at releases/REV: a new symlink renamed over
+// the old one, so readers see either the old or the new release.
+func (a AppState) SetCurrent(rev string) error {
+	tmp := filepath.Join(a.Dir, ".current.tmp-"+strconv.Itoa(os.Getpid()))
+	os.Remove(tmp)
+	if err := os.Symlink(filepath.Join("releases", rev), tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(a.Dir, "current")); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(a.Dir)
+}
+
+// Releases returns the stored releases, oldest first.
+func (a AppState) Releases() ([]*Release, error) {
+	es, err := os.ReadDir(filepath.Join(a.Dir, "releases"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*Release
+	for _, e := range es {
+		if strings.HasPrefix(e.Name(), ".") || !e.IsDir() {
+			continue
+		}
+		rel, err := a.Release(e.Name())
+		if err != nil {
+			continue // a release without release.json was never complete
+		}
+		out = append(out, rel)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		return out[i].Revision < out[j].Revision
+	})
+	return out, nil
+}
+
+// Prune removes all but the newest keep releases (the current one always
+// stays) with their source trees, and leftovers of interrupted writes.
+func (a AppState) Prune(keep int) error {
+	rels, err := a.Releases()
+	if err != nil {
+		return err
+	}
+	cur, err := a.Current()
+	if err != nil {
+		return err
+	}
+	kept := 0
+	for i := len(rels) - 1; i >= 0; i-- {
+		rev := rels[i].Revision
+		if rev == cur || kept < keep {
+			kept++
+			continue
+		}
+		if err := os.RemoveAll(a.ReleaseDir(rev)); err != nil {
+			return err
+		}
+		os.RemoveAll(a.SrcDir(rev))
+	}
+	for _, sub := range []string{"releases", "src"} {
+		es, _ := os.ReadDir(filepath.Join(a.Dir, sub))
+		for _, e := range es {
+			if strings.HasPrefix(e.Name(), ".") {
+				os.RemoveAll(filepath.Join(a.Dir, sub, e.Name()))
+			}
+		}
+	}
+	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic writes path through a synced temporary file and a rename.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp-" + strconv.Itoa(os.Getpid())
+	if err := writeFileSync(tmp, b); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}

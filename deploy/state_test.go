@@ -1,0 +1,195 @@
+package deploy
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLockIsExclusiveAndNonBlocking(t *testing.T) {
+	dir := t.TempDir()
+	l, err := TryLock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a second process holding nothing must fail at once
+	start := time.Now()
+	out, err := exec.Command("flock", "-n", filepath.Join(dir, "lock"), "true").CombinedOutput()
+	if err == nil {
+		t.Errorf("flock -n succeeded while the lock is held: %s", out)
+	}
+	_, err = TryLock(dir) // flock locks are per open file: a second open conflicts
+	if !errors.Is(err, ErrLocked) || KindOf(err) != KindEnv {
+		t.Errorf("second TryLock = %v; want ErrLocked of KindEnv", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("a held lock must fail at once")
+	}
+	l.Unlock()
+	l2, err := TryLock(dir)
+	if err != nil {
+		t.Fatalf("after Unlock: %v", err)
+	}
+	l2.Unlock()
+}
+
+func TestReleasesCurrentAndPrune(t *testing.T) {
+	st := NewAppState(t.TempDir(), "hello")
+	revs := []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, rev := range revs {
+		rel := &Release{Revision: rev, Time: base.Add(time.Duration(i) * time.Minute), Status: StatusPending}
+		if err := st.WriteRelease(rel, []UnitFile{{"hello.web." + rev[:12] + "@.service", []byte("[Service]\nExecStart=/bin/true\n")}}); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(st.SrcDir(rev), 0o755)
+	}
+	if cur, err := st.Current(); cur != "" || err != nil {
+		t.Errorf("Current before any switch = %q, %v", cur, err)
+	}
+	if err := st.SetCurrent(revs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetStatus(revs[0], StatusDeployed); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := st.Current(); cur != revs[0] {
+		t.Errorf("Current = %q", cur)
+	}
+	target, _ := os.Readlink(filepath.Join(st.Dir, "current"))
+	if target != "releases/"+revs[0] {
+		t.Errorf("current -> %q; want a relative link releases/REV", target)
+	}
+	rel, err := st.Release(revs[0])
+	if err != nil || rel.Status != StatusDeployed || len(rel.Units) != 1 {
+		t.Errorf("Release = %+v, %v", rel, err)
+	}
+	files, err := st.Units(revs[1])
+	if err != nil || len(files) != 1 {
+		t.Errorf("Units = %v, %v", files, err)
+	}
+	// keep 1: the newest (c) stays, and so does current (a), b goes
+	if err := st.Prune(1); err != nil {
+		t.Fatal(err)
+	}
+	rels, _ := st.Releases()
+	var got []string
+	for _, r := range rels {
+		got = append(got, r.Revision[:1])
+	}
+	if strings.Join(got, "") != "ac" {
+		t.Errorf("after Prune(1) releases = %v; want a (current) and c (newest)", got)
+	}
+	if _, err := os.Stat(st.SrcDir(revs[1])); !os.IsNotExist(err) {
+		t.Errorf("src of a pruned release is still there")
+	}
+}
+
+// TestWriteReleaseFullDisk: on a full disk nothing half-written appears
+// under the release's name.
+func TestWriteReleaseFullDisk(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v %s", err, out)
+	}
+	defer exec.Command("umount", dir).Run()
+	st := NewAppState(dir, "hello")
+	rev := strings.Repeat("d", 40)
+	big := []byte("[Service]\nExecStart=/bin/true\n" + strings.Repeat("# padding\n", 20000))
+	err := st.WriteRelease(&Release{Revision: rev, Status: StatusPending}, []UnitFile{{"x.service", big}})
+	if err == nil {
+		t.Fatal("WriteRelease on a full disk succeeded")
+	}
+	if _, err := os.Stat(st.ReleaseDir(rev)); !os.IsNotExist(err) {
+		t.Errorf("a half-written release exists: %v", err)
+	}
+	es, _ := os.ReadDir(filepath.Join(st.Dir, "releases"))
+	if len(es) != 0 {
+		t.Errorf("leftovers in releases/: %v", es)
+	}
+}
+
+func TestExportTree(t *testing.T) {
+	dir := t.TempDir()
+	bare := filepath.Join(dir, "app.git")
+	work := filepath.Join(dir, "work")
+	git := func(d string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = d
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git(dir, "init", "-q", "--bare", bare)
+	git(dir, "init", "-q", work)
+	os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	os.MkdirAll(filepath.Join(work, "sub"), 0o755)
+	os.WriteFile(filepath.Join(work, "sub", "x"), []byte("x"), 0o644)
+	git(work, "add", ".")
+	git(work, "commit", "-qm", "one")
+	rev := git(work, "rev-parse", "HEAD")
+	git(work, "push", "-q", bare, "HEAD:refs/heads/master")
+
+	dst := filepath.Join(dir, "state", "src", rev)
+	if err := ExportTree(bare, rev, dst, os.Environ()); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "sub", "x")); err != nil || string(b) != "x" {
+		t.Errorf("exported sub/x = %q, %v", b, err)
+	}
+	// a second export replaces the tree
+	os.WriteFile(filepath.Join(dst, "stray"), nil, 0o644)
+	if err := ExportTree(bare, rev, dst, os.Environ()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "stray")); !os.IsNotExist(err) {
+		t.Errorf("a re-export must replace the tree")
+	}
+	err := ExportTree(bare, strings.Repeat("0", 40), filepath.Join(dir, "state", "src", "zero"), os.Environ())
+	if KindOf(err) != KindInput || !strings.Contains(err.Error(), "is not a commit") {
+		t.Errorf("export of a missing commit: %v", err)
+	}
+}
+
+func TestUnifiedDiffAndCanonical(t *testing.T) {
+	a := canonical([]byte("# c\n[Service]\nExecStart=/bin/a\nRestart=no\n"))
+	b := canonical([]byte("[Service]\nExecStart=/bin/b\nRestart=no\n"))
+	got := unifiedDiff("a/x.service", "b/x.service", a, b)
+	want := "--- a/x.service\n+++ b/x.service\n@@ -1,3 +1,3 @@\n [Service]\n-ExecStart=/bin/a\n+ExecStart=/bin/b\n Restart=no\n"
+	if got != want {
+		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	if !SameUnit([]byte("# x\n[Service]\nExecStart=/bin/a\n"), []byte("[Service]\n\nExecStart=/bin/a\n")) {
+		t.Errorf("SameUnit must ignore comments and blank lines")
+	}
+	if SameUnit([]byte("[Service]\nExecStart=/bin/a\n"), []byte("[Service]\nExecStart=/bin/b\n")) {
+		t.Errorf("SameUnit of different values")
+	}
+}
+
+func TestUnitRelease(t *testing.T) {
+	for name, want := range map[string]string{
+		"hello.build.0123456789ab.service":           "0123456789ab",
+		"hello.web.0123456789ab@.service":            "0123456789ab",
+		"hello.web.0123456789ab@3.service":           "0123456789ab",
+		"hello.web.0123456789ab.discovery@3.service": "0123456789ab",
+		"hello-two.web.0123456789ab@3.service":       "",
+		"hello.service":                              "",
+		"hello.web.short@1.service":                  "",
+	} {
+		if got := unitRelease("hello", name); got != want {
+			t.Errorf("unitRelease(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package hooks
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/nap-paas/nap/internal/sh"
+)
+
+// Home is the nap user's home directory in shell mode (absolute). Apps live
+// in HOME/repos/APP.git, nap's pre-receive hook in HOME/hooks/pre-receive;
+// every repository links to that one hook, so reinstalling nap updates all.
+type Home string
+
+// RepoDir is where app's bare repository lives.
+func (h Home) RepoDir(app string) string { return filepath.Join(string(h), "repos", app+".git") }
+
+// HookPath is nap's installed pre-receive hook.
+func (h Home) HookPath() string { return filepath.Join(string(h), "hooks", "pre-receive") }
+
+// Prepare returns the absolute repository directory for req. A push creates
+// the repository on first use; a fetch of an app that does not exist is
+// refused. Creation is all-or-nothing: the repository is made under a
+// temporary name and renamed into place, so two concurrent first pushes see
+// one complete repository and neither sees a half-made one.
+func (h Home) Prepare(req Request, git string) (string, error) {
+	if !filepath.IsAbs(string(h)) {
+		return "", fmt.Errorf("home %q is not absolute", string(h))
+	}
+	dir := h.RepoDir(req.App)
+	if _, err := os.Stat(dir); err == nil {
+		if req.Push() {
+			return dir, h.linkHook(dir)
+		}
+		return dir, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if !req.Push() {
+		return "", &RequestError{fmt.Sprintf("app %q does not exist: push to create it (git push nap@host:%s master)", req.App, req.App)}
+	}
+	if _, err := os.Stat(h.HookPath()); err != nil {
+		return "", fmt.Errorf("nap's hook is not installed (%v): run nap-render hooks install --mode shell --home %s", err, sh.Quote(string(h)))
+	}
+	root := filepath.Dir(dir)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	// The leading dot keeps the temporary name from ever being an app name.
+	tmp, err := os.MkdirTemp(root, ".new-"+req.App+"-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	// --template= : no sample hooks; nap's hook is the only one.
+	out, err := exec.Command(git, "init", "--quiet", "--bare", "--template=", "--initial-branch=master", tmp).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("git init: %v: %s", err, out)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", err
+	}
+	if err := h.linkHook(tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another push created it first: use theirs.
+		if _, statErr := os.Stat(dir); statErr == nil {
+			return dir, nil
+		}
+		return "", err
+	}
+	return dir, nil
+}
+
+// linkHook points repo's pre-receive at nap's hook, repairing a missing link
+// so that no push to an app is ever accepted without it.
+func (h Home) linkHook(repo string) error {
+	link := filepath.Join(repo, "hooks", "pre-receive")
+	if target, err := os.Readlink(link); err == nil && target == h.HookPath() {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	tmp := link + ".nap-tmp"
+	os.Remove(tmp)
+	if err := os.Symlink(h.HookPath(), tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
+}
+
+// GitShellCommand is the argument for git-shell -c that serves req from repo.
+// git-shell reads the path as one single-quoted word; paths that would need
+// escaping there are refused rather than escaped a second way.
+func GitShellCommand(req Request, repo string) (string, error) {
+	if sh.Quote(repo) != repo {
+		return "", fmt.Errorf("repository path %q holds characters git-shell would need quoted: use a home directory made of [A-Za-z0-9._/-]", repo)
+	}
+	return req.Verb + " '" + repo + "'", nil
+}

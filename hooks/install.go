@@ -1,0 +1,140 @@
+package hooks
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// Change is one file an install wrote or would write.
+type Change struct {
+	Path    string
+	Changed bool   // false: the file already held exactly this
+	Content []byte // the new content
+}
+
+func (c Change) String() string {
+	if c.Changed {
+		return "wrote " + c.Path
+	}
+	return "unchanged " + c.Path
+}
+
+// InstallShell writes nap's pre-receive hook into home (shell mode) and
+// makes the repository directory. Repositories link to the hook, so a
+// reinstall updates every app at once.
+func InstallShell(home Home, hook []byte) ([]Change, error) {
+	if !filepath.IsAbs(string(home)) {
+		return nil, fmt.Errorf("--home %q is not absolute", string(home))
+	}
+	if err := os.MkdirAll(filepath.Join(string(home), "repos"), 0o755); err != nil {
+		return nil, err
+	}
+	c, err := writeIfChanged(home.HookPath(), hook, 0o755, false)
+	return []Change{c}, err
+}
+
+// GitoliteHookPath is where gitolite mode's hook lives: LOCAL_CODE's common
+// hooks, which gitolite links into every repository it manages.
+func GitoliteHookPath(gitoliteHome string) string {
+	return filepath.Join(gitoliteHome, "local", "hooks", "common", "pre-receive")
+}
+
+// InstallGitolite writes the hook into gitoliteHome/local/hooks/common and
+// enables LOCAL_CODE in gitoliteHome/.gitolite.rc. With dryRun nothing is
+// written; the changes are returned all the same. Run `gitolite setup
+// --hooks-only` afterwards to link the hook into existing repositories.
+func InstallGitolite(gitoliteHome string, hook []byte, dryRun bool) ([]Change, error) {
+	if !filepath.IsAbs(gitoliteHome) {
+		return nil, fmt.Errorf("--gitolite-home %q is not absolute", gitoliteHome)
+	}
+	rcPath := filepath.Join(gitoliteHome, ".gitolite.rc")
+	rc, err := os.ReadFile(rcPath)
+	if err != nil {
+		return nil, fmt.Errorf("%v: is gitolite set up there (gitolite setup -pk ADMIN.pub)?", err)
+	}
+	newRC, err := EnableLocalCode(rc, rcPath)
+	if err != nil {
+		return nil, err
+	}
+	// Check both before writing either: a refusal leaves nothing half-done.
+	hookChange, err := writeIfChanged(GitoliteHookPath(gitoliteHome), hook, 0o755, true)
+	if err != nil {
+		return nil, err
+	}
+	rcChange := Change{Path: rcPath, Changed: !bytes.Equal(rc, newRC), Content: newRC}
+	changes := []Change{hookChange, rcChange}
+	if dryRun {
+		return changes, nil
+	}
+	if _, err := writeIfChanged(hookChange.Path, hook, 0o755, false); err != nil {
+		return nil, err
+	}
+	if rcChange.Changed {
+		info, err := os.Stat(rcPath)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeAtomic(rcPath, newRC, info.Mode().Perm()); err != nil {
+			return nil, err
+		}
+	}
+	return changes, nil
+}
+
+var (
+	localCodeSet       = regexp.MustCompile(`(?m)^[ \t]*LOCAL_CODE[ \t]*=>[ \t]*(.*?)[ \t]*,?[ \t]*$`)
+	localCodeCommented = regexp.MustCompile(`(?m)^([ \t]*)#[ \t]*LOCAL_CODE([ \t]*=>[ \t]*)"\$ENV\{HOME\}/local",[ \t]*$`)
+	rcStart            = regexp.MustCompile(`(?m)^%RC = \($`)
+)
+
+const localCodeValue = `"$ENV{HOME}/local"`
+
+// EnableLocalCode returns rc (the text of .gitolite.rc, named name in
+// errors) with LOCAL_CODE => "$ENV{HOME}/local" enabled: the commented
+// default line uncommented, or a line added at the top of %RC. An rc that
+// already sets it is returned as is; one that sets LOCAL_CODE elsewhere is an
+// error, as nap's hook would not be found there.
+func EnableLocalCode(rc []byte, name string) ([]byte, error) {
+	if m := localCodeSet.FindSubmatchIndex(rc); m != nil {
+		if string(rc[m[2]:m[3]]) == localCodeValue {
+			return rc, nil
+		}
+		line := bytes.Count(rc[:m[0]], []byte("\n")) + 1
+		return nil, fmt.Errorf("%s:%d: LOCAL_CODE is set to %s: set it to %s, or put nap's hook into that directory's hooks/common/pre-receive by hand", name, line, rc[m[2]:m[3]], localCodeValue)
+	}
+	if m := localCodeCommented.FindSubmatchIndex(rc); m != nil {
+		out := append([]byte{}, rc[:m[0]]...)
+		out = append(out, rc[m[2]:m[3]]...)
+		out = append(out, "LOCAL_CODE"...)
+		out = append(out, rc[m[4]:m[5]]...)
+		out = append(out, localCodeValue+","...)
+		return append(out, rc[m[1]:]...), nil
+	}
+	if m := rcStart.FindIndex(rc); m != nil {
+		out := append([]byte{}, rc[:m[1]]...)
+		out = append(out, "\n    # nap: hooks in $LOCAL_CODE/hooks/common are linked into every repository\n    LOCAL_CODE => "+localCodeValue+","...)
+		return append(out, rc[m[1]:]...), nil
+	}
+	return nil, fmt.Errorf("%s: no %%RC = ( line: not a gitolite rc file", name)
+}
+
+// writeIfChanged writes data to path atomically unless path already holds
+// exactly that (content and mode); check only reports.
+func writeIfChanged(path string, data []byte, mode os.FileMode, check bool) (Change, error) {
+	c := Change{Path: path, Changed: true, Content: data}
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		if info, err := os.Stat(path); err == nil && info.Mode().Perm() == mode {
+			c.Changed = false
+		}
+	}
+	if check || !c.Changed {
+		return c, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return c, err
+	}
+	return c, writeAtomic(path, data, mode)
+}

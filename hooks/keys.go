@@ -1,0 +1,143 @@
+package hooks
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nap-paas/nap/internal/sh"
+)
+
+// ValidUser reports whether name may name a pusher in authorized_keys:
+// ^[a-z][a-z0-9_-]{0,31}$ (a POSIX-portable login name). The name ends up in
+// a shell command line that sshd runs, so nothing else is allowed.
+func ValidUser(name string) error {
+	if len(name) == 0 || len(name) > 32 {
+		return fmt.Errorf("invalid user name %s: use 1 to 32 characters, [a-z][a-z0-9_-]*", shortQuote(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || i > 0 && ('0' <= c && c <= '9' || c == '-' || c == '_')) {
+			return fmt.Errorf("invalid user name %s: start with a lower-case letter, then use only a-z, 0-9, '-' and '_'", shortQuote(name))
+		}
+	}
+	return nil
+}
+
+// keyTypes are the public key algorithms OpenSSH accepts in authorized_keys.
+var keyTypes = map[string]bool{
+	"ssh-ed25519": true, "ssh-rsa": true, "ssh-dss": true,
+	"ecdsa-sha2-nistp256": true, "ecdsa-sha2-nistp384": true, "ecdsa-sha2-nistp521": true,
+	"sk-ssh-ed25519@openssh.com": true, "sk-ecdsa-sha2-nistp256@openssh.com": true,
+}
+
+// PublicKey is one ssh public key: its algorithm and base64 blob.
+type PublicKey struct{ Type, Blob string }
+
+// ParsePublicKey reads a public key file (TYPE BASE64 [comment], one key).
+// Options in front of the key are refused: nap writes its own.
+func ParsePublicKey(data []byte) (PublicKey, error) {
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 {
+		return PublicKey{}, fmt.Errorf("want exactly one public key line, found %d", len(lines))
+	}
+	f := strings.Fields(lines[0])
+	if len(f) < 2 || !keyTypes[f[0]] {
+		return PublicKey{}, fmt.Errorf("not an ssh public key (want TYPE BASE64 [comment], TYPE one of ssh-ed25519, ssh-rsa, ecdsa-sha2-*; options in front are not allowed)")
+	}
+	raw, err := base64.StdEncoding.DecodeString(f[1])
+	// The blob starts with its own type as an ssh string: a cheap check that
+	// it is a key and not arbitrary text.
+	if err != nil || len(raw) < 4 || int(binary.BigEndian.Uint32(raw)) != len(f[0]) || !bytes.HasPrefix(raw[4:], []byte(f[0])) {
+		return PublicKey{}, fmt.Errorf("the %s key's base64 data is damaged", f[0])
+	}
+	return PublicKey{Type: f[0], Blob: f[1]}, nil
+}
+
+// AuthorizedLine is the authorized_keys line that lets key in as user, with
+// nothing allowed but `napRender shell user`.
+func AuthorizedLine(napRender, user string, key PublicKey) (string, error) {
+	if err := ValidUser(user); err != nil {
+		return "", err
+	}
+	// sshd hands command= to the login shell: the path must be one plain
+	// word, which also keeps '"' and '\' out of the option's quotes.
+	if !filepath.IsAbs(napRender) || sh.Quote(napRender) != napRender {
+		return "", fmt.Errorf("nap-render path %q must be absolute and made of [A-Za-z0-9._/-]", napRender)
+	}
+	return fmt.Sprintf(`restrict,command="%s shell %s" %s %s %s`, napRender, user, key.Type, key.Blob, user), nil
+}
+
+// AddKeyResult says what AddKey did.
+type AddKeyResult int
+
+const (
+	KeyAdded AddKeyResult = iota
+	KeyUnchanged
+)
+
+// AddKey puts line into the authorized_keys file path, keyed by the key it
+// holds: an identical line leaves the file untouched; the same key on another
+// line is an error (sshd would use whichever comes first). The file is
+// replaced atomically (temp file + rename) with mode 0600.
+func AddKey(path, line string, key PublicKey) (AddKeyResult, error) {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return 0, err
+	}
+	for i, l := range strings.Split(string(old), "\n") {
+		if l == line {
+			return KeyUnchanged, nil
+		}
+		f := strings.Fields(l)
+		for j := 0; j+1 < len(f); j++ {
+			if f[j+1] == key.Blob && strings.HasSuffix(f[j], key.Type) {
+				return 0, fmt.Errorf("%s:%d: this key is already authorized by another line: remove that line first", path, i+1)
+			}
+		}
+	}
+	buf := old
+	if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+		buf = append(buf, '\n')
+	}
+	buf = append(buf, line+"\n"...)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return 0, err
+	}
+	return KeyAdded, writeAtomic(path, buf, 0o600)
+}
+
+// writeAtomic replaces path with data: readers see the old file or the new
+// one, never a part.
+func writeAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

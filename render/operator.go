@@ -1,0 +1,174 @@
+package render
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// operatorFields are the top-level keys of the operator config; nap.yaml
+// setting one of them is told so.
+var operatorFields = map[string]bool{
+	"registry": true, "target": true, "docker": true, "etcdctl": true, "state": true,
+	"unit_dir": true, "deploy_branch": true, "keep_releases": true, "build_timeout": true,
+	"drain": true, "env_dir": true, "discovery": true, "fleet": true, "builder": true,
+	"machines": true, "limits": true,
+}
+
+func parseOperator(file string, data []byte, op *Operator) error {
+	d := doc{file}
+	root, err := d.root(data)
+	if root == nil {
+		return err
+	}
+	// check runs a validator on a string field and reports at its line.
+	check := func(v *yaml.Node, key string, dst *string, valid func(string) error) error {
+		s, err := d.str(v, key)
+		if err != nil {
+			return err
+		}
+		if err := valid(s); err != nil {
+			return d.errf(v, "%s: %v", key, err)
+		}
+		*dst = s
+		return nil
+	}
+	return d.fields(root, "", func(key string, k, v *yaml.Node) error {
+		var err error
+		switch key {
+		case "registry":
+			return check(v, key, &op.Registry, validRegistry)
+		case "target":
+			var s string
+			if err := check(v, key, &s, validTarget); err != nil {
+				return err
+			}
+			op.Target = Target(s)
+		case "docker":
+			return check(v, key, &op.Docker, validAbs)
+		case "etcdctl":
+			return check(v, key, &op.Etcdctl, validAbs)
+		case "state":
+			return check(v, key, &op.State, validAbs)
+		case "unit_dir":
+			return check(v, key, &op.UnitDir, validAbs)
+		case "env_dir":
+			return check(v, key, &op.EnvDir, validAbsOrEmpty)
+		case "deploy_branch":
+			return check(v, key, &op.DeployBranch, validBranch)
+		case "keep_releases":
+			op.KeepReleases, err = d.integer(v, key, 1, 1000)
+		case "build_timeout":
+			op.BuildTimeout, err = d.duration(v, key, time.Second)
+		case "drain":
+			op.Drain, err = d.duration(v, key, 0)
+		case "discovery":
+			err = d.discovery(v, &op.Discovery)
+		case "fleet":
+			err = d.fields(v, key, func(key string, k, v *yaml.Node) error {
+				ctx := "fleet." + key
+				switch key {
+				case "endpoint":
+					return check(v, ctx, &op.Fleet.Endpoint, validFleetWord)
+				case "tunnel":
+					return check(v, ctx, &op.Fleet.Tunnel, validFleetWord)
+				case "driver":
+					return check(v, ctx, &op.Fleet.Driver, validFleetDriver)
+				}
+				return d.unknown("fleet", k)
+			})
+		case "builder":
+			err = d.fields(v, key, func(key string, k, v *yaml.Node) error {
+				if key == "machine_id" {
+					return check(v, "builder.machine_id", &op.Builder.MachineID, validMachineIDOrEmpty)
+				}
+				return d.unknown("builder", k)
+			})
+		case "machines":
+			err = d.fields(v, key, func(key string, k, v *yaml.Node) error {
+				if key != "allowed_metadata" {
+					return d.unknown("machines", k)
+				}
+				list, err := d.strings(v, "machines.allowed_metadata")
+				if err != nil {
+					return err
+				}
+				for i, m := range list {
+					if err := validMetadata(m); err != nil {
+						return d.errf(v.Content[i], "machines.allowed_metadata: %v", err)
+					}
+				}
+				op.Machines.AllowedMetadata = list
+				return nil
+			})
+		case "limits":
+			err = d.fields(v, key, func(key string, k, v *yaml.Node) error {
+				var err error
+				switch key {
+				case "max_instances":
+					op.Limits.MaxInstances, err = d.integer(v, "limits.max_instances", 1, 10000)
+				case "max_memory":
+					op.Limits.MaxMemory, err = d.size(v, "limits.max_memory")
+					if err == nil && op.Limits.MaxMemory < minMemory {
+						err = d.errf(v, "limits.max_memory: below docker's minimum of 6m")
+					}
+				default:
+					return d.unknown("limits", k)
+				}
+				return err
+			})
+		default:
+			return d.unknown("", k)
+		}
+		return err
+	})
+}
+
+func (d doc) discovery(n *yaml.Node, ds *Discovery) error {
+	return d.fields(n, "discovery", func(key string, k, v *yaml.Node) error {
+		ctx := "discovery." + key
+		var err error
+		var s string
+		switch key {
+		case "etcd":
+			if s, err = d.str(v, ctx); err == nil && s != "v2" && s != "v3" {
+				err = d.errf(v, "%s: %s: use v2 or v3", ctx, quoteName(s))
+			}
+			ds.Etcd = s
+		case "prefix":
+			if s, err = d.str(v, ctx); err == nil {
+				if verr := validPrefix(s); verr != nil {
+					err = d.errf(v, "%s: %v", ctx, verr)
+				}
+			}
+			ds.Prefix = s
+		case "ttl":
+			// The sidekick refreshes within TTL/3 whole seconds.
+			ds.TTL, err = d.integer(v, ctx, 3, 86400)
+		case "host":
+			if s, err = d.str(v, ctx); err == nil {
+				if verr := validDiscoveryHost(s); verr != nil {
+					err = d.errf(v, "%s: %v", ctx, verr)
+				}
+			}
+			ds.Host = s
+		case "endpoints":
+			var list []string
+			if list, err = d.strings(v, ctx); err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				return d.errf(v, "%s: list at least one etcd endpoint, e.g. http://127.0.0.1:2379", ctx)
+			}
+			for i, e := range list {
+				if verr := validEndpoint(e); verr != nil {
+					return d.errf(v.Content[i], "%s: %v", ctx, verr)
+				}
+			}
+			ds.Endpoints = list
+		default:
+			return d.unknown("discovery", k)
+		}
+		return err
+	})
+}
