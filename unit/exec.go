@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -41,8 +42,9 @@ func Exec(argv ...string) string {
 // stays bare; any other word is double-quoted, with '"' and '\' escaped and
 // every byte that is not printable UTF-8 written as a C escape, so the value
 // holds no control character and no invalid UTF-8. ExecWords never fails:
-// a word systemd cannot take (an executable starting with a flag character,
-// a NUL) makes a value that Marshal rejects.
+// a word systemd cannot take (a NUL, an executable that is neither an
+// absolute path nor a file name) makes a value that Marshal rejects. The
+// first word has the limits Exec states for argv[0].
 func ExecWords(flags ExecFlags, words ...Text) string {
 	var b strings.Builder
 	for i, w := range words {
@@ -137,9 +139,12 @@ func SplitExec(value string) ([]string, error) {
 
 // walkExec splits value as SplitExec does, handing each word to fn in a
 // buffer that is reused for the next word, so that Marshal can check a
-// command line without allocating its argv.
+// command line (fn nil) without allocating its argv.
 func walkExec(value string, fn func(word []byte)) error {
-	buf, rest, ok, err := extractWord(value, nil)
+	scratch := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(scratch)
+	buf, rest, ok, err := extractWord(value, (*scratch)[:0])
+	defer func() { *scratch = buf[:0] }()
 	if err != nil || !ok {
 		return err
 	}
@@ -153,10 +158,12 @@ func walkExec(value string, fn func(word []byte)) error {
 	if err := validExecutable(exe); err != nil {
 		return err
 	}
-	fn(exe)
+	if fn != nil {
+		fn(exe)
+	}
 	words := 1
 	for {
-		rest = strings.TrimLeft(rest, whitespace)
+		rest = trimSpace(rest)
 		if rest == "" {
 			break
 		}
@@ -169,13 +176,23 @@ func walkExec(value string, fn func(word []byte)) error {
 		} else if word, rest, _, err = extractWord(rest, buf[:0]); err != nil {
 			return err
 		}
-		if word, err = resolveSpecifiers(word); err != nil {
+		if fn == nil {
+			// Only checking: "%%" and "$$" need no compacting, and as
+			// resolving specifiers never adds or removes a '$', the two
+			// checks may read the same unresolved word.
+			if err = checkSpecifiersBytes(word); err == nil {
+				err = checkDollars(word)
+			}
+			if err != nil {
+				return err
+			}
+		} else if word, err = resolveSpecifiers(word); err != nil {
 			return err
-		}
-		if word, err = unescapeDollars(word); err != nil {
+		} else if word, err = unescapeDollars(word); err != nil {
 			return err
+		} else {
+			fn(word)
 		}
-		fn(word)
 		buf = word
 		words++
 	}
@@ -230,7 +247,21 @@ func validExecutable(exe []byte) error {
 	return nil
 }
 
+// scratchPool holds the buffers command lines are unquoted into, so that
+// Marshal's check allocates nothing per word.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
 const whitespace = " \t\n\r"
+
+// trimSpace drops leading whitespace (strings.TrimLeft builds its set on
+// every call, and Marshal calls this for every word).
+func trimSpace(s string) string {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return s[i:]
+}
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -246,6 +277,7 @@ func extractWord(p string, b []byte) (word []byte, rest string, ok bool, err err
 		return nil, "", false, nil
 	}
 	var quote byte
+	nextQuote, nextBackslash := -1, -1
 	for i < len(p) {
 		c := p[i]
 		switch {
@@ -265,15 +297,20 @@ func extractWord(p string, b []byte) (word []byte, rest string, ok bool, err err
 				i++
 				continue
 			}
-			// Copy up to the closing quote or the next escape at once.
-			n := strings.IndexAny(p[i:], string(quote)+`\`)
-			if n < 0 {
-				n = len(p) - i
+			// Copy up to the closing quote or the next escape at once;
+			// where those are is remembered, so a long quoted word full of
+			// escapes is scanned once.
+			if nextQuote < i {
+				nextQuote = indexFrom(p, quote, i)
 			}
-			b = append(b, p[i:i+n]...)
-			i += n
+			if nextBackslash < i {
+				nextBackslash = indexFrom(p, '\\', i)
+			}
+			j := min(nextQuote, nextBackslash)
+			b = append(b, p[i:j]...)
+			i = j
 		case c == '"' || c == '\'':
-			quote = c
+			quote, nextQuote = c, -1
 			i++
 		case isSpace(c):
 			return b, p[i:], true, nil
@@ -290,6 +327,14 @@ func extractWord(p string, b []byte) (word []byte, rest string, ok bool, err err
 		return nil, "", false, fmt.Errorf("unbalanced %c quote", quote)
 	}
 	return b, "", true, nil
+}
+
+// indexFrom is the index of c in p at or after i, or len(p).
+func indexFrom(p string, c byte, i int) int {
+	if n := strings.IndexByte(p[i:], c); n >= 0 {
+		return i + n
+	}
+	return len(p)
 }
 
 // cunescapeOne is systemd's cunescape_one without NUL: it decodes the escape
@@ -402,7 +447,16 @@ func resolveSpecifiers(w []byte) ([]byte, error) {
 
 // checkSpecifiers is resolveSpecifiers without the result, for Marshal.
 func checkSpecifiers(v string) error {
-	for i := strings.IndexByte(v, '%'); i >= 0 && i < len(v); i++ {
+	return checkSpecifiersFrom(v, strings.IndexByte(v, '%'))
+}
+
+func checkSpecifiersBytes(v []byte) error {
+	return checkSpecifiersFrom(v, bytes.IndexByte(v, '%'))
+}
+
+// checkSpecifiersFrom checks v's specifiers from its first '%', at i.
+func checkSpecifiersFrom[S []byte | string](v S, i int) error {
+	for ; i >= 0 && i < len(v); i++ {
 		if v[i] == '%' {
 			if err := checkSpecifier(v, i); err != nil {
 				return err
@@ -419,6 +473,21 @@ func checkSpecifier[S []byte | string](s S, i int) error {
 		return fmt.Errorf("%q ends in a lone '%%': write %%%% for a literal '%%'", s)
 	case s[i+1] != '%' && strings.IndexByte(specifiers, s[i+1]) < 0:
 		return fmt.Errorf("%q holds the unknown specifier %%%c: write %%%% for a literal '%%'", s, s[i+1])
+	}
+	return nil
+}
+
+// checkDollars is unescapeDollars without the result.
+func checkDollars(w []byte) error {
+	for i := bytes.IndexByte(w, '$'); i >= 0; {
+		if i+1 == len(w) || w[i+1] != '$' {
+			return fmt.Errorf("%q refers to an environment variable: write $$ for a literal '$'", w)
+		}
+		n := bytes.IndexByte(w[i+2:], '$')
+		if n < 0 {
+			break
+		}
+		i += 2 + n
 	}
 	return nil
 }

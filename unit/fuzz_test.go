@@ -33,6 +33,10 @@ func FuzzExec(f *testing.F) {
 		}
 		// SplitExec on anything must not panic; what it accepts is a fixed point.
 		for _, raw := range []string{exe, a, b} {
+			_, splitErr := SplitExec(raw)
+			if checkErr := walkExec(raw, nil); (checkErr == nil) != (splitErr == nil) {
+				t.Fatalf("%q: Marshal's check says %v, SplitExec says %v", raw, checkErr, splitErr)
+			}
 			if w, err := SplitExec(raw); err == nil && w != nil && napExecutable(w[0]) {
 				w2, err := SplitExec(Exec(w...))
 				if err != nil || !cmp.Equal(w, w2) {

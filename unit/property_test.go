@@ -94,3 +94,24 @@ func TestPropertyRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestIsPlain compares the eight-bytes-at-a-time check with the plain one.
+func TestIsPlain(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 20000; i++ {
+		b := make([]byte, r.IntN(40))
+		for j := range b {
+			b[j] = byte(' ' + r.IntN(0x5f))
+		}
+		if len(b) > 0 && r.IntN(2) == 0 {
+			b[r.IntN(len(b))] = byte(r.IntN(256))
+		}
+		want := true
+		for _, c := range b {
+			want = want && plainByte[c]
+		}
+		if got := isPlain(string(b)); got != want {
+			t.Fatalf("isPlain(%q) = %v, want %v", b, got, want)
+		}
+	}
+}

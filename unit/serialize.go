@@ -2,6 +2,7 @@ package unit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -93,10 +94,17 @@ func countOptions(f *File) int {
 	return n
 }
 
-// validKey checks a section or option name: [A-Za-z0-9-]+.
+// maxKeyLen bounds section and option names, far above any systemd or fleet
+// knows, so that a name alone never makes a line too long.
+const maxKeyLen = 256
+
+// validKey checks a section or option name: [A-Za-z0-9-]{1,256}.
 func validKey(k, what string) error {
-	if k == "" {
+	switch {
+	case k == "":
 		return fmt.Errorf("empty %s name", what)
+	case len(k) > maxKeyLen:
+		return fmt.Errorf("%s name %.40q… is %d bytes long, more than %d", what, k, len(k), maxKeyLen)
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
@@ -130,18 +138,19 @@ func encodeOption(section string, o Option) (string, error) {
 		}
 		return v, nil
 	}
-	if err := checkSpecifiers(v); err != nil {
-		return "", err
-	}
+	// Command lines and environment assignments have their specifiers
+	// checked word by word after unquoting, as systemd resolves them.
+	var err error
 	switch {
 	case isExecOption(o.Name):
-		if err := walkExec(v, func([]byte) {}); err != nil {
-			return "", err
-		}
+		err = walkExec(v, nil)
 	case o.Name == "Environment":
-		if err := walkEnv(v, func([]byte) {}); err != nil {
-			return "", err
-		}
+		err = walkEnv(v, func([]byte) {})
+	default:
+		err = checkSpecifiers(v)
+	}
+	if err != nil {
+		return "", err
 	}
 	return wrap(len(o.Name)+1, v)
 }
@@ -154,19 +163,42 @@ func isExecOption(name string) bool {
 	return false
 }
 
-func validValue(v string) error {
-	ascii := true
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c >= 0x80 {
-			ascii = false
-			break
-		} else if c < ' ' && c != '\t' || c == 0x7f {
-			ascii = false // let the loop below name it
+// plainByte marks the bytes a value may hold without a closer look:
+// printable ASCII and tab.
+var plainByte = func() (t [256]bool) {
+	for c := ' '; c < 0x7f; c++ {
+		t[c] = true
+	}
+	t['\t'] = true
+	return t
+}()
+
+// isPlain reports whether v is printable ASCII and tabs only, eight bytes at
+// a time: Marshal reads every value, and most are plain.
+func isPlain(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(v[i : i+8]))
+		// A byte below 0x20, from 0x80, or 0x7f sets its high bit here.
+		below := (x - 0x20*ones) &^ x
+		del := x ^ 0x7f*ones
+		if (below|x|(del-ones)&^del)&highs != 0 {
 			break
 		}
 	}
+	for ; i < len(v); i++ {
+		if !plainByte[v[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(v string) error {
+	plain := isPlain(v) // if not, the loop below names the problem, if any
 	for i, r := range v {
-		if ascii {
+		if plain {
 			break
 		}
 		switch {

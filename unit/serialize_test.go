@@ -71,6 +71,8 @@ func TestMarshalRejects(t *testing.T) {
 		{"option name", fileWith("Exec Start", "/bin/x"), `option name "Exec Start"`},
 		{"option name equals", fileWith("A=B", "x"), "option name"},
 		{"section bracket", &File{Name: "a.service", Sections: []Section{{Name: "Unit]\n[Service"}}}, "section name"},
+		{"long section", &File{Name: "a.service", Sections: []Section{{Name: strings.Repeat("S", 3000)}}}, "more than 256"},
+		{"long option name", fileWith(strings.Repeat("O", 257), "x"), "more than 256"},
 		{"empty section", &File{Name: "a.service", Sections: []Section{{Name: ""}}}, "empty section name"},
 		{"unit name", &File{Name: "../a.service"}, "unit name"},
 		{"fleet percent", fleetWith("MachineOf", Lit("100%").String()), "fleet does not unescape"},

@@ -1,6 +1,8 @@
 package unit_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -44,4 +46,24 @@ func TestSystemdAcceptsHostileValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	sandbox.Verify(t, append(unit.SampleSet(), f)...)
+}
+
+// TestSystemdSkipsCommentsInContinuations proves the fact Marshal's wrapping
+// and Read rely on: systemd drops a comment line inside a continuation (the
+// %z there would fail verification otherwise), which go-systemd keeps, so
+// Read refuses such input and Marshal never writes it.
+func TestSystemdSkipsCommentsInContinuations(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"hash.service": "[Service]\nExecStart=/bin/echo a \\\n# comment %z\nb\n",
+		"semi.service": "[Service]\nExecStart=/bin/echo a \\\n  ; comment %z\nb\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := unit.Read(strings.NewReader(body)); err == nil {
+			t.Errorf("Read(%q) = %+v, want an error", body, f)
+		}
+	}
+	sandbox.VerifyDir(t, dir)
 }
