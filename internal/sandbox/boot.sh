@@ -4,8 +4,9 @@
 #     one a line), then becomes unshare, which starts "boot.sh inner" as PID 1
 #     of new pid, mount, uts, ipc, net and cgroup namespaces.
 #   boot.sh inner: builds the machine's private view of the file system,
-#     waits for the harness to plug in its network (a line "go" on fd 3), then
-#     execs systemd booting the harness's own target.
+#     says so (a line "mounted" on fd 4: only then may the harness touch
+#     /proc/PID/root), waits for the harness to plug in its network (a line
+#     "go" on fd 3), then execs systemd booting the harness's own target.
 # Every value comes from the environment the harness sets (SB_*), never
 # spliced into this text.
 set -eu
@@ -85,12 +86,17 @@ inner() {
 		mount -n --bind "/run/nap-sandbox/host-tmp/$s" "/tmp/$s"
 	done
 
-	for d in etc home root opt srv var/lib var/log var/tmp; do
+	mount -n -t overlay -o "lowerdir=/etc,upperdir=$F/etc,workdir=$F/etc-work" overlay /etc
+	for d in home root opt srv var/lib var/log var/tmp; do
 		mount -n --bind "$F/$d" "/$d"
 	done
+	# the harness rewrites the hosts file in place as machines come and go
+	mount -n --bind "$R/hosts" /etc/hosts
 
 	hostname "$SB_HOSTNAME"
 	ip link set lo up
+	echo mounted >&4
+	exec 4>&-
 	IFS= read -r go <&3 || { echo "boot.sh: the harness went away" >&2; exit 1; }
 	exec 3<&-
 	[ "$go" = go ] || { echo "boot.sh: unexpected go-ahead" >&2; exit 1; }

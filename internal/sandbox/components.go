@@ -3,39 +3,56 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
 
-// component is a unit the machine runs and how to tell it answers.
+// component is one part a machine may run: the host's Debian unit files it
+// needs, the binaries they start, and how to tell it answers.
 type component struct {
-	unit  string
-	ready func(ctx context.Context, m *Machine) error
+	unit     string   // the service the machine's target wants
+	units    []string // unit files copied verbatim from the host
+	binaries []string
+	enabled  func(Options) bool
+	ready    func(ctx context.Context, m *Machine) error
 }
 
-func (m *Machine) components() []component {
-	var cs []component
-	if m.opts.Docker {
-		cs = append(cs, component{"docker.service", func(ctx context.Context, m *Machine) error {
+var components = []component{
+	{
+		unit:     "docker.service",
+		units:    []string{"docker.service", "docker.socket", "containerd.service"},
+		binaries: []string{"/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/bin/docker"},
+		enabled:  func(o Options) bool { return o.Docker },
+		ready: func(ctx context.Context, m *Machine) error {
 			return retry(ctx, func() error {
 				res, err := m.Exec(ctx, "/usr/bin/docker", "version", "--format", "{{.Server.Version}}")
-				if err != nil {
-					return err
+				if err == nil && res.Code != 0 {
+					err = fmt.Errorf("docker version: %s", res)
 				}
-				if res.Code != 0 {
-					return fmt.Errorf("docker version: %s", res)
-				}
-				return nil
+				return err
 			})
-		}})
-	}
-	if m.opts.Registry {
-		cs = append(cs, component{"docker-registry.service", func(ctx context.Context, m *Machine) error {
-			return retry(ctx, func() error { return expectHTTP(m, "http://127.0.0.1:5000/v2/", 200) })
-		}})
-	}
-	if m.opts.Etcd {
-		cs = append(cs, component{"etcd.service", func(ctx context.Context, m *Machine) error {
+		},
+	},
+	{
+		unit:     "docker-registry.service",
+		units:    []string{"docker-registry.service"},
+		binaries: []string{"/usr/bin/docker-registry"},
+		enabled:  func(o Options) bool { return o.Registry },
+		ready: func(ctx context.Context, m *Machine) error {
+			addr := registryListen(m.opts)
+			if host, port, err := net.SplitHostPort(addr); err == nil && (host == "0.0.0.0" || host == "") {
+				addr = "127.0.0.1:" + port
+			}
+			return retry(ctx, func() error { return expectHTTP(m, "http://"+addr+"/v2/", 200) })
+		},
+	},
+	{
+		unit:     "etcd.service",
+		units:    []string{"etcd.service"},
+		binaries: []string{"/usr/bin/etcd"},
+		enabled:  func(o Options) bool { return o.Etcd },
+		ready: func(ctx context.Context, m *Machine) error {
 			return retry(ctx, func() error {
 				if err := expectHTTP(m, "http://127.0.0.1:2379/health", 200); err != nil {
 					return err
@@ -45,10 +62,14 @@ func (m *Machine) components() []component {
 				}
 				return nil
 			})
-		}})
-	}
-	if m.opts.SSH {
-		cs = append(cs, component{"ssh.service", func(ctx context.Context, m *Machine) error {
+		},
+	},
+	{
+		unit:     "ssh.service",
+		units:    []string{"ssh.service"},
+		binaries: []string{"/usr/sbin/sshd", "/usr/bin/ssh-keygen"},
+		enabled:  func(o Options) bool { return o.SSH },
+		ready: func(ctx context.Context, m *Machine) error {
 			return retry(ctx, func() error {
 				conn, err := m.DialContext(ctx, "tcp", "127.0.0.1:22")
 				if err != nil {
@@ -63,9 +84,26 @@ func (m *Machine) components() []component {
 				}
 				return nil
 			})
-		}})
+		},
+	},
+}
+
+// enabledComponents are the components opts asks for.
+func enabledComponents(opts Options) []component {
+	var cs []component
+	for _, c := range components {
+		if c.enabled(opts) {
+			cs = append(cs, c)
+		}
 	}
 	return cs
+}
+
+func registryListen(opts Options) string {
+	if opts.RegistryListen != "" {
+		return opts.RegistryListen
+	}
+	return "127.0.0.1:5000"
 }
 
 func expectHTTP(m *Machine, url string, code int) error {

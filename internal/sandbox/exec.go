@@ -70,7 +70,7 @@ func (m *Machine) Run(ctx context.Context, c Cmd) (Result, error) {
 	if user == "" {
 		user = "root"
 	}
-	u, err := lookupUser(filepath.Join(m.dir, "fs", "etc"), user)
+	u, err := lookupUser(m.Path("/etc"), user)
 	if err != nil {
 		return Result{}, fmt.Errorf("sandbox: %s: %w", m.Name, err)
 	}

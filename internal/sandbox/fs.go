@@ -3,12 +3,14 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"testing"
+	"syscall"
 )
 
 // coreUnits are systemd's own units a booting manager needs, copied from
@@ -28,17 +30,8 @@ const hostUnitDir = "/lib/systemd/system"
 // unitSources are the host's unit files the machine runs verbatim.
 func unitSources(opts Options) []string {
 	names := append([]string(nil), coreUnits...)
-	if opts.Docker {
-		names = append(names, "docker.service", "docker.socket", "containerd.service")
-	}
-	if opts.Registry {
-		names = append(names, "docker-registry.service")
-	}
-	if opts.Etcd {
-		names = append(names, "etcd.service")
-	}
-	if opts.SSH {
-		names = append(names, "ssh.service")
+	for _, c := range enabledComponents(opts) {
+		names = append(names, c.units...)
 	}
 	var paths []string
 	for _, n := range names {
@@ -50,17 +43,8 @@ func unitSources(opts Options) []string {
 // targetUnit is what the machine boots: basic.target plus the components.
 func targetUnit(opts Options) string {
 	var wants []string
-	if opts.Docker {
-		wants = append(wants, "docker.service")
-	}
-	if opts.Registry {
-		wants = append(wants, "docker-registry.service")
-	}
-	if opts.Etcd {
-		wants = append(wants, "etcd.service")
-	}
-	if opts.SSH {
-		wants = append(wants, "ssh.service")
+	for _, c := range enabledComponents(opts) {
+		wants = append(wants, c.unit)
 	}
 	s := "[Unit]\nDescription=nap sandbox machine\nRequires=basic.target\nAfter=basic.target\nAllowIsolate=yes\n"
 	if len(wants) > 0 {
@@ -73,12 +57,16 @@ func targetUnit(opts Options) string {
 // prepareFS builds the machine's scratch directory: the private trees that
 // boot.sh mounts over the host's, a copy of /etc adjusted to this machine,
 // and the unit directory.
-func (m *Machine) prepareFS(t testing.TB) error {
+func (m *Machine) prepareFS() error {
 	fs := filepath.Join(m.dir, "fs")
-	for _, d := range []string{"tmp", "home", "root", "opt", "srv", "var/lib", "var/log/journal", "var/tmp", "var/lib/systemd", "units", "../empty"} {
+	for _, d := range []string{"tmp", "home", "root", "opt", "srv", "var/lib", "var/log/journal", "var/tmp", "var/lib/systemd"} {
 		if err := os.MkdirAll(filepath.Join(fs, d), 0o755); err != nil {
 			return err
 		}
+	}
+	// no generators: the host's would read the host's fstab and units
+	if err := os.Mkdir(filepath.Join(m.dir, "empty"), 0o755); err != nil {
+		return err
 	}
 	for _, d := range []string{"tmp", "var/tmp"} {
 		if err := os.Chmod(filepath.Join(fs, d), 0o1777); err != nil {
@@ -88,45 +76,57 @@ func (m *Machine) prepareFS(t testing.TB) error {
 	if err := os.Chmod(filepath.Join(fs, "root"), 0o700); err != nil {
 		return err
 	}
-	if out, err := exec.Command("cp", "-a", "/etc", filepath.Join(fs, "etc")).CombinedOutput(); err != nil {
-		return fmt.Errorf("copying /etc: %v: %s", err, out)
-	}
 	if err := os.WriteFile(filepath.Join(m.dir, "boot.sh"), bootScript, 0o755); err != nil {
 		return err
 	}
-	etc := filepath.Join(fs, "etc")
-	// the host's enablement symlinks and units mean nothing here
-	if err := os.RemoveAll(filepath.Join(etc, "systemd/system")); err != nil {
-		return err
+	// The machine's /etc is an overlay: the host's /etc below, fs/etc (what
+	// the machine changes, and what is written here) above. Copying /etc
+	// would cost more than half of a machine's boot time.
+	if strings.ContainsAny(m.dir, ",:\\") {
+		return fmt.Errorf("the scratch directory %q holds a character overlayfs options cannot take", m.dir)
 	}
+	etc := filepath.Join(fs, "etc")
+	for _, d := range []string{etc, filepath.Join(fs, "etc-work"), filepath.Join(etc, "ssh")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	// the host's units and enablement symlinks mean nothing here: an opaque
+	// directory hides them
 	if err := os.MkdirAll(filepath.Join(etc, "systemd/system"), 0o755); err != nil {
 		return err
+	}
+	if err := syscall.Setxattr(filepath.Join(etc, "systemd/system"), "trusted.overlay.opaque", []byte("y"), 0); err != nil {
+		return fmt.Errorf("making /etc/systemd/system opaque: %w", err)
 	}
 	id := make([]byte, 16)
 	rand.Read(id)
 	files := map[string]string{
 		"etc/machine-id": hex.EncodeToString(id) + "\n",
 		"etc/hostname":   m.Name + "\n",
-		"etc/hosts":      hostsFile(nil),
-	}
-	// a host key copied from the host would make every machine the same host
-	keys, _ := filepath.Glob(filepath.Join(etc, "ssh/ssh_host_*"))
-	for _, k := range keys {
-		os.Remove(k)
+		"../hosts":       hostsFile([]*Machine{m}),
 	}
 	if m.opts.Docker {
-		files["etc/docker/daemon.json"] = `{"storage-driver": "overlay2", "log-level": "warn"}` + "\n"
+		daemon := map[string]any{"storage-driver": "overlay2", "log-level": "warn"}
+		if len(m.opts.InsecureRegistries) > 0 {
+			daemon["insecure-registries"] = m.opts.InsecureRegistries
+		}
+		b, err := json.MarshalIndent(daemon, "", "  ")
+		if err != nil {
+			return err
+		}
+		files["etc/docker/daemon.json"] = string(b) + "\n"
 		files["etc/default/docker"] = ""
 	}
 	if m.opts.Registry {
-		files["etc/docker/registry/config.yml"] = registryConfig
-		if err := mkdirOwned(filepath.Join(fs, "var/lib/docker-registry"), etc, "docker-registry"); err != nil {
+		files["etc/docker/registry/config.yml"] = strings.Replace(registryConfig, "127.0.0.1:5000", strconv.Quote(registryListen(m.opts)), 1)
+		if err := mkdirOwned(filepath.Join(fs, "var/lib/docker-registry"), "docker-registry"); err != nil {
 			return err
 		}
 	}
 	if m.opts.Etcd {
 		files["etc/default/etcd"] = etcdDefaults(m.Name, m.IP, m.opts.EtcdV2)
-		if err := mkdirOwned(filepath.Join(fs, "var/lib/etcd"), etc, "etcd"); err != nil {
+		if err := mkdirOwned(filepath.Join(fs, "var/lib/etcd"), "etcd"); err != nil {
 			return err
 		}
 	}
@@ -136,6 +136,17 @@ func (m *Machine) prepareFS(t testing.TB) error {
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@"+m.Name,
 			"-f", filepath.Join(etc, "ssh/ssh_host_ed25519_key")).CombinedOutput(); err != nil {
 			return fmt.Errorf("ssh-keygen: %v: %s", err, out)
+		}
+	}
+	// the host's keys would make every machine the same host: whiteouts
+	// (0/0 character devices) hide them
+	keys, _ := filepath.Glob("/etc/ssh/ssh_host_*")
+	for _, k := range keys {
+		if _, err := os.Lstat(filepath.Join(etc, "ssh", filepath.Base(k))); err == nil {
+			continue // the machine's own
+		}
+		if err := syscall.Mknod(filepath.Join(etc, "ssh", filepath.Base(k)), syscall.S_IFCHR, 0); err != nil {
+			return fmt.Errorf("hiding the host's %s: %w", k, err)
 		}
 	}
 	for name, content := range files {
@@ -173,12 +184,13 @@ func (m *Machine) prepareFS(t testing.TB) error {
 	return os.WriteFile(filepath.Join(units, "nap-sandbox.target"), []byte(targetUnit(m.opts)), 0o644)
 }
 
-// mkdirOwned creates dir owned by user as the machine's /etc/passwd says.
-func mkdirOwned(dir, etc, user string) error {
+// mkdirOwned creates dir owned by user as /etc/passwd (the host's, so far
+// the machine's too) says.
+func mkdirOwned(dir, user string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
-	u, err := lookupUser(etc, user)
+	u, err := lookupUser("/etc", user)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,12 @@ type Options struct {
 	Docker bool
 	// Registry runs docker-registry.service on 127.0.0.1:5000.
 	Registry bool
+	// RegistryListen overrides the registry's address, e.g. "0.0.0.0:5000"
+	// to serve other machines.
+	RegistryListen string
+	// InsecureRegistries are registries dockerd may use over plain HTTP
+	// besides loopback ones, e.g. "m1:5000" on another machine.
+	InsecureRegistries []string
 	// Etcd runs etcd.service on port 2379 (all addresses of the machine).
 	Etcd bool
 	// EtcdV2 also enables etcd's v2 API (implies Etcd).
@@ -71,6 +78,8 @@ type Machine struct {
 	mu   sync.Mutex
 	down bool
 }
+
+var validHostname = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
 var (
 	machinesMu sync.Mutex
@@ -116,6 +125,9 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 	if opts.Name == "" {
 		opts.Name = "m" + strconv.Itoa(index)
 	}
+	if !validHostname.MatchString(opts.Name) {
+		t.Fatalf("sandbox: machine name %q is not a host name (%s)", opts.Name, validHostname)
+	}
 	m := &Machine{Name: opts.Name, opts: opts, index: index, dir: t.TempDir(), waited: make(chan struct{})}
 	m.IP = fmt.Sprintf("10.213.0.%d", 1+(index-1)%250+1)
 	t.Cleanup(func() {
@@ -128,14 +140,13 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 	})
 
 	start := time.Now()
-	if err := m.boot(t); err != nil {
-		m.dumpDiagnostics(t)
+	// a failure here is reported with the journal by the cleanup above
+	if err := m.boot(); err != nil {
 		unavailable(t, "machine %s: %v", m.Name, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := m.waitReady(ctx); err != nil {
-		m.dumpDiagnostics(t)
 		unavailable(t, "machine %s: %v", m.Name, err)
 	}
 	t.Logf("sandbox: machine %s (%s, PID 1 = host pid %d) ready in %v", m.Name, m.IP, m.pid, time.Since(start).Round(time.Millisecond))
@@ -169,17 +180,8 @@ func checkHost(opts Options) error {
 		return errors.New("simulated machines need root (namespaces, mounts, cgroups)")
 	}
 	need := []string{"/lib/systemd/systemd", "/usr/bin/unshare", "/usr/bin/nsenter", "/usr/bin/setpriv", "/usr/sbin/ip", "/bin/sh", "/usr/bin/systemctl", "/usr/bin/journalctl"}
-	if opts.Docker {
-		need = append(need, "/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/bin/docker")
-	}
-	if opts.Registry {
-		need = append(need, "/usr/bin/docker-registry")
-	}
-	if opts.Etcd {
-		need = append(need, "/usr/bin/etcd")
-	}
-	if opts.SSH {
-		need = append(need, "/usr/sbin/sshd", "/usr/bin/ssh-keygen")
+	for _, c := range enabledComponents(opts) {
+		need = append(need, c.binaries...)
 	}
 	for _, p := range need {
 		if _, err := os.Stat(p); err != nil {
@@ -194,8 +196,8 @@ func checkHost(opts Options) error {
 	return nil
 }
 
-func (m *Machine) boot(t testing.TB) error {
-	if err := m.prepareFS(t); err != nil {
+func (m *Machine) boot() error {
+	if err := m.prepareFS(); err != nil {
 		return fmt.Errorf("preparing its file system: %w", err)
 	}
 	cgroups, controllers, err := createCgroups(m.cgroupName())
@@ -227,6 +229,12 @@ func (m *Machine) boot(t testing.TB) error {
 	}
 	defer goR.Close()
 	defer goW.Close()
+	mountedR, mountedW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer mountedR.Close()
+	defer mountedW.Close()
 
 	var procs []string
 	for _, d := range cgroups {
@@ -252,7 +260,7 @@ func (m *Machine) boot(t testing.TB) error {
 	}
 	cmd.Stdout = bootLog
 	cmd.Stderr = bootLog
-	cmd.ExtraFiles = []*os.File{goR}
+	cmd.ExtraFiles = []*os.File{goR, mountedW}
 	// If the test process dies, unshare dies, and --kill-child takes the
 	// machine with it. (Pdeathsig follows the starting thread; the Go
 	// runtime does not end idle threads.)
@@ -267,10 +275,20 @@ func (m *Machine) boot(t testing.TB) error {
 		close(m.waited)
 	}()
 	goR.Close()
+	mountedW.Close()
 
 	pid, err := m.findPID1(10 * time.Second)
 	if err != nil {
 		return err
+	}
+	// Until boot.sh has mounted the machine's own /etc, /proc/PID/root/etc
+	// is the host's: nothing may look there before.
+	mountedR.SetReadDeadline(time.Now().Add(time.Minute))
+	line, _ := bufio.NewReader(mountedR).ReadString('\n')
+	if line != "mounted\n" {
+		m.cmd.Process.Kill()
+		<-m.waited
+		return fmt.Errorf("boot.sh failed to build the machine's file system; boot.log:\n%s", m.readFile("boot.log"))
 	}
 	m.pid = pid
 	if err := attachNetwork(m); err != nil {
@@ -352,7 +370,7 @@ func (m *Machine) waitReady(ctx context.Context) error {
 		}
 		return errors.New(b.String())
 	}
-	for _, c := range m.components() {
+	for _, c := range enabledComponents(m.opts) {
 		if err := c.ready(ctx, m); err != nil {
 			return fmt.Errorf("%s does not answer: %v\n--- journal of %s:\n%s", c.unit, err, c.unit, m.Journal(c.unit))
 		}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -34,7 +37,9 @@ func mustExec(t *testing.T, m *Machine, c Cmd) Result {
 // TestMachine boots one machine with every component and checks what a test
 // of nap relies on, sharing it across subtests.
 func TestMachine(t *testing.T) {
-	m := NewMachine(t, Full())
+	opts := Full()
+	opts.RegistryListen = "0.0.0.0:5000" // serves the second machine
+	m := NewMachine(t, opts)
 
 	t.Run("components answer", func(t *testing.T) {
 		for _, u := range []string{"docker.service", "containerd.service", "docker-registry.service", "etcd.service", "ssh.service", "systemd-journald.service"} {
@@ -155,7 +160,10 @@ func TestMachine(t *testing.T) {
 		ctx := testContext(t)
 		var m2 *Machine
 		t.Run("second machine", func(t *testing.T) {
-			m2 = NewMachine(t, Options{Etcd: true})
+			m2 = NewMachine(t, Options{Etcd: true, Docker: true, InsecureRegistries: []string{m.Name + ":5000"}})
+			// an image pushed on m pulls on m2 from m's registry
+			mustExec(t, m, Cmd{Argv: []string{"sh", "-c", "tar -c -T /dev/null | docker import - 127.0.0.1:5000/empty:1 && docker push -q 127.0.0.1:5000/empty:1"}})
+			mustExec(t, m2, Cmd{Argv: []string{"docker", "pull", "-q", m.Name + ":5000/empty:1"}})
 			res := mustExec(t, m, Cmd{Argv: []string{"getent", "hosts", m2.Name}})
 			if !strings.HasPrefix(string(res.Stdout), m2.IP+" ") {
 				t.Errorf("%s resolves %s as %q, want %s", m.Name, m2.Name, res.Stdout, m2.IP)
@@ -189,7 +197,7 @@ func TestMachine(t *testing.T) {
 func TestCleanupLeavesNothing(t *testing.T) {
 	mountsBefore := hostMounts(t)
 	linksBefore := hostLinks(t)
-	passwdBefore, _ := os.ReadFile("/etc/passwd")
+	etcBefore := hostEtc(t)
 	probe := fmt.Sprintf("/tmp/nap-sandbox-probe-%d", os.Getpid())
 
 	m := NewMachine(t, Options{Docker: true, Etcd: true})
@@ -234,9 +242,8 @@ func TestCleanupLeavesNothing(t *testing.T) {
 	if network.holder != nil {
 		t.Errorf("the network's namespace holder still runs with no machine left")
 	}
-	passwdAfter, _ := os.ReadFile("/etc/passwd")
-	if !bytes.Equal(passwdBefore, passwdAfter) {
-		t.Errorf("host /etc/passwd changed")
+	if diff := cmp.Diff(etcBefore, hostEtc(t)); diff != "" {
+		t.Errorf("the host's /etc changed (-before +after):\n%s", diff)
 	}
 	for _, f := range []string{probe, "/etc/nap-sandbox-probe", "/var/lib/nap-sandbox-probe", "/root/nap-sandbox-probe"} {
 		if _, err := os.Stat(f); err == nil {
@@ -244,6 +251,23 @@ func TestCleanupLeavesNothing(t *testing.T) {
 			t.Errorf("%s, written inside the machine, is on the host", f)
 		}
 	}
+}
+
+// hostEtc reads the host's files a machine has its own copy of.
+func hostEtc(t *testing.T) map[string]string {
+	files := map[string]string{}
+	for _, pattern := range []string{"/etc/hosts", "/etc/hostname", "/etc/machine-id", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/ssh/*", "/etc/systemd/system/*", "/etc/docker/*", "/etc/default/*"} {
+		paths, _ := filepath.Glob(pattern)
+		for _, p := range paths {
+			st, err := os.Lstat(p)
+			if err != nil {
+				continue
+			}
+			b, _ := os.ReadFile(p)
+			files[p] = fmt.Sprintf("%v %v %x", st.Mode(), st.ModTime(), b)
+		}
+	}
+	return files
 }
 
 func hostMounts(t *testing.T) string {

@@ -81,12 +81,9 @@ func writeHosts() error {
 	}
 	content := hostsFile(all)
 	for _, m := range all {
-		etc := filepath.Join(m.dir, "fs", "etc")
-		tmp := filepath.Join(etc, ".hosts.tmp")
-		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, filepath.Join(etc, "hosts")); err != nil {
+		// in place, never by rename: the machine's /etc/hosts is a bind
+		// mount of this very file
+		if err := os.WriteFile(filepath.Join(m.dir, "hosts"), []byte(content), 0o644); err != nil {
 			return err
 		}
 	}
@@ -170,7 +167,7 @@ func setns(f *os.File, nstype int) error {
 }
 
 func (m *Machine) lookupHost(name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(m.dir, "fs", "etc", "hosts"))
+	b, err := os.ReadFile(filepath.Join(m.dir, "hosts"))
 	if err != nil {
 		return "", err
 	}

@@ -62,12 +62,12 @@ func (m *Machine) AddUser(name string) (User, error) {
 			return User{}, &ExitError{Argv: argv, Result: res}
 		}
 	}
-	return lookupUser(filepath.Join(m.dir, "fs", "etc"), name)
+	return lookupUser(m.Path("/etc"), name)
 }
 
 // User returns the machine's user name.
 func (m *Machine) User(name string) (User, error) {
-	return lookupUser(filepath.Join(m.dir, "fs", "etc"), name)
+	return lookupUser(m.Path("/etc"), name)
 }
 
 // NewSSHKey creates an ed25519 key pair for user in ~/.ssh/id_ed25519 (if
@@ -93,9 +93,19 @@ func (m *Machine) NewSSHKey(user string) (string, error) {
 	return strings.TrimSpace(string(res.Stdout)), nil
 }
 
+// WriteFile writes a file inside the running machine (its /etc,
+// /var/lib, … as the machine sees them), creating parent directories.
+func (m *Machine) WriteFile(path string, data []byte, perm os.FileMode) error {
+	p := m.Path(path)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, perm)
+}
+
 // HostKey returns the machine's sshd public host key line
 // ("ssh-ed25519 AAAA… root@NAME").
 func (m *Machine) HostKey() (string, error) {
-	b, err := os.ReadFile(filepath.Join(m.dir, "fs", "etc", "ssh", "ssh_host_ed25519_key.pub"))
+	b, err := os.ReadFile(m.Path("/etc/ssh/ssh_host_ed25519_key.pub"))
 	return strings.TrimSpace(string(b)), err
 }
