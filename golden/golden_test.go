@@ -1,8 +1,9 @@
 // Package golden holds nap-render's golden cases: one directory per case
 // with the inputs (Dockerfile, optional nap.yaml and config.yaml, args: one
 // extra command-line argument per line) and want/ (the unit files, or
-// stderr.txt and exit for a failure). The test runs the real nap-render
-// binary in the case directory; go test ./golden -update rewrites want/.
+// stderr.txt and exit for a failure; stdout.txt for check and inspect, named
+// as the first line of args). The test runs the real nap-render binary in
+// the case directory; go test ./golden -update rewrites want/.
 package golden
 
 import (
@@ -78,19 +79,32 @@ type result struct {
 }
 
 func runCase(t *testing.T, dir string) {
-	args := []string{"render", "--rev", rev, "--config", "/dev/null"}
-	if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
-		args = append(args, "--config", "config.yaml")
-	}
+	var extra []string
 	if b, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
 		for _, a := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
 			if a != "" {
-				args = append(args, a)
+				extra = append(extra, a)
 			}
 		}
 	}
+	// args may start with the command: render (the default) writes units
+	// with -o; check and inspect are compared by their stdout.
+	command := "render"
+	if len(extra) > 0 && (extra[0] == "check" || extra[0] == "inspect") {
+		command, extra = extra[0], extra[1:]
+	}
+	args := []string{command}
+	if command != "inspect" {
+		args = append(args, "--rev", rev, "--config", "/dev/null")
+		if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
+			args = append(args, "--config", "config.yaml")
+		}
+	}
+	args = append(args, extra...)
 	out := filepath.Join(t.TempDir(), "units")
-	args = append(args, "-o", out)
+	if command == "render" {
+		args = append(args, "-o", out)
+	}
 
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
@@ -105,10 +119,14 @@ func runCase(t *testing.T, dir string) {
 		got.exit = ee.ExitCode()
 	}
 	got.err = stderr.Bytes()
-	if stdout.Len() > 0 {
+	if command != "render" {
+		if stdout.Len() > 0 {
+			got.files["stdout.txt"] = stdout.Bytes()
+		}
+	} else if stdout.Len() > 0 {
 		t.Errorf("stdout with -o: %q", stdout.Bytes())
 	}
-	if got.exit == 0 {
+	if got.exit == 0 && command == "render" {
 		ents, err := os.ReadDir(out)
 		if err != nil {
 			t.Fatal(err)
@@ -129,7 +147,7 @@ func runCase(t *testing.T, dir string) {
 		writeWant(t, want, got)
 	}
 	compare(t, want, got)
-	if got.exit == 0 {
+	if got.exit == 0 && command == "render" {
 		checkUnits(t, want)
 	}
 }
@@ -144,6 +162,9 @@ func writeWant(t *testing.T, want string, got result) {
 	files := got.files
 	if got.exit != 0 {
 		files = map[string][]byte{"stderr.txt": got.err, "exit": []byte(strconv.Itoa(got.exit) + "\n")}
+		if b := got.files["stdout.txt"]; len(b) > 0 {
+			files["stdout.txt"] = b
+		}
 	} else if len(got.err) > 0 {
 		files["stderr.txt"] = got.err
 	}

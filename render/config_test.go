@@ -135,6 +135,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"metadata malformed", opOK, "machine: {metadata: [disk]}\n", `invalid metadata "disk": use key=value`},
 		{"process name", "", "processes:\n  Web2: {}\n", `nap.yaml:2: processes: invalid process name "Web2"`},
 		{"process name long", "", "processes: {abcdefghijklmnopq: {}}\n", "invalid process name"},
+		{"process build", "", "processes: {build: {command: [x]}}\n", `nap.yaml:1: processes: process name "build" is reserved`},
 		{"process dot", "", "processes: {\"a.b\": {}}\n", "invalid process name"},
 		{"port range", "", "processes:\n  web:\n    ports: [8080, 70000]\n", "nap.yaml:3: processes.web.ports: 70000 is out of range: use 1 to 65535"},
 		{"port text", "", "processes: {web: {ports: [\"8080/udp\"]}}\n", `processes.web.ports: want a whole number, got "8080/udp"`},

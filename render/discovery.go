@@ -10,8 +10,9 @@
 // a HEALTHCHECK, until docker reports it healthy. Only then does it write
 // PREFIX/APP/PROC/R.N = {"host":…,"port":HOSTPORT,"ports":{"8080/tcp":HOSTPORT,…},"release":REV}
 // with the operator's TTL, refreshed within TTL/3 (v2: set --ttl; v3: one
-// lease per announcement kept alive, granted again once it expired). It checks
-// the instance every 2 s (1 s for TTLs under 9 s) and deletes the key at once
+// lease per announcement kept alive, granted again once it expired): every
+// TTL/3-4 to TTL/3-1 s from TTL 15 s, on every check below. It checks the
+// instance every 2 s (1 s for TTLs under 12 s) and deletes the key at once
 // when the container is gone or no longer answers. Stopping the run unit stops
 // the sidekick first (After=), and its TERM trap deletes the key before the
 // container stops; if the host dies, the key expires after the TTL. When etcd
@@ -186,7 +187,7 @@ func inspectFormat(s Sidekick) string {
 			"}}{{with (index . 0).HostPort}}{{.}}{{else}}null{{end}}{{else}}null{{end}}"
 	}
 	var b strings.Builder
-	b.WriteString("{{.State.Running}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|")
+	b.WriteString("{{.State.Running}}|{{with index .State \"Health\"}}{{.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|")
 	b.WriteString(`"port":` + hostPort(fmt.Sprintf("%d/%s", s.Primary, primaryProto(s))) + `,"ports":{`)
 	for i, name := range containerPorts(s) {
 		if i > 0 {

@@ -15,15 +15,17 @@
 # every line must end where a newline may become a space (";", "then", "do",
 # "{", "else", "in", "||", "&&"), and no comment may follow code on a line.
 docker=$1; etcdctl=$2; api=$3; endpoints=$4; ttl=$5; key=$6; name=$7; host=$8; format=$9; probe=${10};
-# The key is refreshed every "refresh" seconds while the instance is watched
-# every "watch" seconds; the sum stays within TTL/3.
+# The instance is checked every "watch" seconds and the key written again once
+# "refresh" whole seconds passed since the last write: SECONDS counts whole
+# seconds, so a write follows the previous one within refresh+1+watch seconds
+# plus one check, under TTL/3. Short TTLs write on every check.
 watch=2;
-if [ $((ttl / 3)) -le 2 ]; then watch=1; fi;
-refresh=$((ttl / 3 - watch - 1));
-if [ "$refresh" -lt 1 ]; then refresh=1; fi;
+if [ "$ttl" -lt 12 ]; then watch=1; fi;
+refresh=$((ttl / 3 - watch - 2));
+if [ "$refresh" -lt 0 ]; then refresh=0; fi;
 # The host goes into a JSON string: escape what JSON requires, drop what it forbids.
 host=${host//\\/\\\\}; host=${host//\"/\\\"}; host=${host//[[:cntrl:]]/};
-value=""; sent=""; was=""; lease=""; err=""; shown=""; sleeper=""; failures=0; next=0;
+value=""; sent=""; was=""; ip=""; tail=""; reuse=0; lease=""; err=""; shown=""; sleeper=""; failures=0; next=0;
 # A predecessor killed with SIGKILL may have left the key: withdraw it if the
 # instance turns out not to answer.
 dirty=1;
@@ -41,27 +43,39 @@ etcd3() {
   ETCDCTL_API=3 "$etcdctl" --endpoints="$endpoints" --dial-timeout=1s --command-timeout=3s "$@";
 };
 # ready succeeds when the container runs, every port is published and the app
-# answers; it leaves the value to announce in $value.
+# answers; it leaves the value to announce in $value. While a running
+# container's app does not accept TCP yet, docker's answer is reused for 3
+# more polls (under 1 s): the probe is cheap, docker inspect is not, and the
+# announcement's latency is one poll plus one probe.
 ready() {
-  local out running health ip tail;
-  if ! out=$("$docker" inspect --type container --format "$format" -- "$name" 2>/dev/null); then
-    say "waiting for container $name"; return 1;
+  local out running health fresh=0;
+  if [ "$reuse" -gt 0 ]; then
+    reuse=$((reuse - 1));
+  else
+    fresh=1;
+    if ! out=$("$docker" inspect --type container --format "$format" -- "$name" 2>/dev/null); then
+      say "waiting for container $name"; return 1;
+    fi;
+    IFS='|' read -r running health ip tail <<<"$out";
+    if [ "$running" != true ] || [[ $tail == *null* ]]; then
+      say "waiting for container $name to run with its ports published"; return 1;
+    fi;
+    if [ "$probe" = health ] && [ "$health" != healthy ]; then
+      say "waiting for container $name to be healthy (${health:-no status})"; return 1;
+    fi;
   fi;
-  IFS='|' read -r running health ip tail <<<"$out";
-  if [ "$running" != true ] || [[ $tail == *null* ]]; then
-    say "waiting for container $name to run with its ports published"; return 1;
-  fi;
-  if [ "$probe" = health ]; then
-    if [ "$health" != healthy ]; then say "waiting for container $name to be healthy (${health:-no status})"; return 1; fi;
-  elif [ "$probe" != none ]; then
+  if [ "$probe" != health ] && [ "$probe" != none ]; then
     if ! timeout 1 "$BASH" -c ": <>\"/dev/tcp/\$0/\$1\"" "$ip" "$probe" 2>/dev/null; then
+      if [ "$fresh" = 1 ]; then reuse=3; fi;
       say "waiting for container $name to accept TCP on $ip:$probe"; return 1;
     fi;
   fi;
+  reuse=0;
   value="{\"host\":\"$host\",$tail";
 };
 # put writes the key: v2 sets it with a TTL; v3 keeps its lease alive while the
-# value stays the same, else (or when the lease expired) grants a new lease.
+# value stays the same, else (or when the lease expired) grants a new lease and
+# puts the key with it; until that put succeeds no keep-alive counts.
 put() {
   local out;
   if [ "$api" = v2 ]; then
@@ -69,6 +83,7 @@ put() {
     sent=$value; return 0;
   fi;
   if [ -n "$lease" ] && [ "$value" = "$sent" ] && err=$(etcd3 lease keep-alive --once "$lease" 2>&1 >/dev/null); then return 0; fi;
+  sent="";
   out=$(etcd3 lease grant "$ttl" -w json 2>&1) || { err=$out; return 1; };
   if ! [[ $out =~ \"ID\":([0-9]+) ]]; then err="unexpected answer to lease grant: $out"; return 1; fi;
   printf -v lease '%x' "${BASH_REMATCH[1]}";

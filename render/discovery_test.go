@@ -46,7 +46,7 @@ func TestDiscoveryScriptLinesJoin(t *testing.T) {
 		}
 		ok := false
 		for _, e := range ends {
-			ok = ok || strings.HasSuffix(line, e)
+			ok = ok || strings.HasSuffix(" "+line, e)
 		}
 		if !ok {
 			t.Errorf("discovery.sh:%d: %q does not end with one of %q", i+1, line, ends)
@@ -139,7 +139,7 @@ func TestInspectFormat(t *testing.T) {
 	h := func(p string) string {
 		return `{{with index .NetworkSettings.Ports "` + p + `"}}{{with (index . 0).HostPort}}{{.}}{{else}}null{{end}}{{else}}null{{end}}`
 	}
-	want := `{{.State.Running}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|` +
+	want := `{{.State.Running}}|{{with index .State "Health"}}{{.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|` +
 		`"port":` + h("8080/tcp") + `,"ports":{"8080/tcp":` + h("8080/tcp") + `,"8081/tcp":` + h("8081/tcp") +
 		`,"9090/udp":` + h("9090/udp") + `},"release":"` + discoveryRev + `"}`
 	if got := inspectFormat(webSidekick); got != want {
@@ -230,5 +230,52 @@ func TestDiscoveryUnitGolden(t *testing.T) {
 				sandbox.Verify(t, files...)
 			}
 		})
+	}
+}
+
+// Whatever the operator's values hold, the unit either is refused (a line
+// break or NUL cannot be written) or reads back as the same script with
+// the values as whole arguments.
+func FuzzDiscoveryUnit(f *testing.F) {
+	for _, s := range []string{"/services", `/a b"c'$d%e\`, "/x\ny", "/%i%%;", "/\x00", "/\xff\xfe", "/ ; rm -rf /"} {
+		f.Add(s, s+"host", s+"/docker")
+	}
+	f.Fuzz(func(t *testing.T, prefix, host, docker string) {
+		cfg := discoveryConfig(t, "")
+		cfg.Operator.Discovery.Prefix = prefix
+		cfg.Operator.Discovery.Host = host
+		cfg.Operator.Docker = docker
+		u := discoveryUnit(cfg, webSidekick)
+		b, err := unit.Marshal(u)
+		if err != nil {
+			if !strings.ContainsAny(prefix+host+docker, "\r\n\x00") {
+				t.Fatalf("Marshal refused values without a line break or NUL: %v", err)
+			}
+			return
+		}
+		back, err := unit.Read(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("Read: %v\n%s", err, b)
+		}
+		back.Name = u.Name
+		argv := execArgv(t, back)
+		want := map[int]string{2: discoveryScript, 4: docker, 9: strings.TrimRight(prefix, "/") + "/shop/web/0123456789ab.%i", 11: host}
+		if host == "%H" {
+			want[11] = "%H"
+		}
+		for i, w := range want {
+			if argv[i] != w {
+				t.Errorf("argv[%d] = %q, want %q", i, argv[i], w)
+			}
+		}
+	})
+}
+
+func BenchmarkDiscoveryUnit(b *testing.B) {
+	cfg := discoveryConfig(b, "")
+	for i := 0; i < b.N; i++ {
+		if _, err := unit.Marshal(discoveryUnit(cfg, webSidekick)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -70,3 +70,34 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRender: any Dockerfile with any nap.yaml either fails with a located
+// error or renders units that all marshal.
+func FuzzRender(f *testing.F) {
+	f.Add(helloDockerfile, "")
+	f.Add("FROM scratch\nEXPOSE 53/udp 7000-7002\nENTRYPOINT /app x\nHEALTHCHECK CMD [\"/h\"]\nSTOPSIGNAL SIGINT\n", "processes: {w: {command: [a], ports: [7001]}}\n")
+	f.Add("FROM nginx AS a\nFROM a\nEXPOSE 80\n", "processes: {web: {ports: [80, 81]}}\n")
+	f.Add("ARG B=scratch\nFROM ${B}\nCMD x\n", "stage: x\n")
+	f.Fuzz(func(t *testing.T, df, app string) {
+		cfg, err := ParseConfig(nil, []byte(app))
+		if err != nil {
+			return
+		}
+		img, err := dockerfile.Parse("Dockerfile", strings.NewReader(df), dockerfile.Options{Stage: cfg.App.Stage, BuildArgs: cfg.App.BuildArgs})
+		if err != nil {
+			return
+		}
+		if _, err := Check(img, cfg); err != nil {
+			return
+		}
+		files, err := Render(img, cfg, Release{App: "fuzz", Rev: "0123456789abcdef0123456789abcdef01234567"})
+		if err != nil {
+			t.Fatalf("Check passed but Render failed: %v", err)
+		}
+		for _, u := range files {
+			if _, err := unit.Marshal(u); err != nil {
+				t.Fatalf("%s: %v", u.Name, err)
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -21,18 +22,7 @@ func parseOperator(file string, data []byte, op *Operator) error {
 	if root == nil {
 		return err
 	}
-	// check runs a validator on a string field and reports at its line.
-	check := func(v *yaml.Node, key string, dst *string, valid func(string) error) error {
-		s, err := d.str(v, key)
-		if err != nil {
-			return err
-		}
-		if err := valid(s); err != nil {
-			return d.errf(v, "%s: %v", key, err)
-		}
-		*dst = s
-		return nil
-	}
+	check := d.check
 	return d.fields(root, "", func(key string, k, v *yaml.Node) error {
 		var err error
 		switch key {
@@ -128,30 +118,21 @@ func (d doc) discovery(n *yaml.Node, ds *Discovery) error {
 	return d.fields(n, "discovery", func(key string, k, v *yaml.Node) error {
 		ctx := "discovery." + key
 		var err error
-		var s string
 		switch key {
 		case "etcd":
-			if s, err = d.str(v, ctx); err == nil && s != "v2" && s != "v3" {
-				err = d.errf(v, "%s: %s: use v2 or v3", ctx, quoteName(s))
-			}
-			ds.Etcd = s
-		case "prefix":
-			if s, err = d.str(v, ctx); err == nil {
-				if verr := validPrefix(s); verr != nil {
-					err = d.errf(v, "%s: %v", ctx, verr)
+			return d.check(v, ctx, &ds.Etcd, func(s string) error {
+				if s != "v2" && s != "v3" {
+					return fmt.Errorf("%s: use v2 or v3", quoteName(s))
 				}
-			}
-			ds.Prefix = s
+				return nil
+			})
+		case "prefix":
+			return d.check(v, ctx, &ds.Prefix, validPrefix)
 		case "ttl":
 			// The sidekick refreshes within TTL/3 whole seconds.
 			ds.TTL, err = d.integer(v, ctx, 3, 86400)
 		case "host":
-			if s, err = d.str(v, ctx); err == nil {
-				if verr := validDiscoveryHost(s); verr != nil {
-					err = d.errf(v, "%s: %v", ctx, verr)
-				}
-			}
-			ds.Host = s
+			return d.check(v, ctx, &ds.Host, validDiscoveryHost)
 		case "endpoints":
 			var list []string
 			if list, err = d.strings(v, ctx); err != nil {
@@ -171,4 +152,18 @@ func (d doc) discovery(n *yaml.Node, ds *Discovery) error {
 		}
 		return err
 	})
+}
+
+// check reads the single value v of field ctx into dst when valid accepts
+// it, and reports a rejection at v's line.
+func (d doc) check(v *yaml.Node, ctx string, dst *string, valid func(string) error) error {
+	s, err := d.str(v, ctx)
+	if err != nil {
+		return err
+	}
+	if err := valid(s); err != nil {
+		return d.errf(v, "%s: %v", ctx, err)
+	}
+	*dst = s
+	return nil
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,19 +99,25 @@ func (p *plan) resolvePorts(cfg *Config, pr *proc) error {
 		found := false
 		for _, q := range img.Ports {
 			if int(q.Start) <= n && n <= int(q.End) {
-				pr.ports = append(pr.ports, dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: q.Proto})
 				found = true
+				if one := (dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: q.Proto}); !slices.Contains(pr.ports, one) {
+					pr.ports = append(pr.ports, one) // once, even when EXPOSE ranges overlap
+				}
 			}
 		}
 		if !found {
 			at := fmt.Sprintf("processes.%s.ports.%d", pr.name, i)
+			file := cfg.appFile
+			if file == "" { // a Config built by hand
+				file = AppFile
+			}
 			if !img.External {
-				return &ConfigError{File: cfg.appFile, Line: cfg.where[at], Msg: fmt.Sprintf(
+				return &ConfigError{File: file, Line: cfg.where[at], Msg: fmt.Sprintf(
 					"processes.%s.ports: %d is not EXPOSEd: add EXPOSE %d to the Dockerfile or remove it here", pr.name, n, n)}
 			}
 			p.warnings = append(p.warnings, fmt.Sprintf(
 				"%s:%d: processes.%s.ports: %d is not EXPOSEd by the Dockerfile; the base image %s may expose it, which is checked after the build",
-				cfg.appFile, cfg.where[at], pr.name, n, img.Base))
+				file, cfg.where[at], pr.name, n, quoteName(img.Base)))
 			pr.ports = append(pr.ports, dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: "tcp"})
 		}
 	}

@@ -265,7 +265,7 @@ func TestRenderPorts(t *testing.T) {
 	if !reflect.DeepEqual(got[5:15], want) || !contains(got, "PORT=53") {
 		t.Errorf("argv %q: want every EXPOSEd port, sorted, and PORT=53 (the lowest TCP)", got)
 	}
-	files = mustRender(t, df, "", "processes:\n  web: {ports: [8080, 53, 7001]}\n")
+	files = mustRender(t, df+"EXPOSE 7000-7010\n", "", "processes:\n  web: {ports: [8080, 53, 7001]}\n")
 	got = argv(t, files[1], "ExecStart")
 	want = []string{"-p", "8080/tcp", "-p", "53/tcp", "-p", "53/udp", "-p", "7001/tcp"}
 	if !reflect.DeepEqual(got[5:13], want) || !contains(got, "PORT=8080") {

@@ -76,6 +76,9 @@ func validProcess(s string) error {
 	if !ok {
 		return fmt.Errorf("invalid process name %s: use 1 to 16 of a-z and 0-9, starting with a letter", quoteName(s))
 	}
+	if s == "build" || s == "discovery" {
+		return fmt.Errorf("process name %q is reserved for nap's own units: choose another", s)
+	}
 	return nil
 }
 

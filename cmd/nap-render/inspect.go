@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
-	"path/filepath"
 
-	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/render"
 )
 
@@ -39,7 +37,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		dir = pos[0]
 	}
-	napPath, napData, err := readOptional(a.napFile, filepath.Join(dir, "nap.yaml"))
+	napPath, napData, err := readAppConfig(a.napFile, dir)
 	if err != nil {
 		return err
 	}
@@ -50,8 +48,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Apply(render.Overrides{Stage: a.stage, BuildArgs: a.buildArgs}); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	img, err := dockerfile.ParseFile(filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile)),
-		dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	img, err := parseDockerfile(dir, cfg)
 	if err != nil {
 		return err
 	}

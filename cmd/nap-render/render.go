@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -112,7 +111,7 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 	if err != nil {
 		return nil, err
 	}
-	napPath, napData, err := readOptional(a.napFile, filepath.Join(dir, "nap.yaml"))
+	napPath, napData, err := readAppConfig(a.napFile, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -152,16 +151,59 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		r.rel.Rev, r.revSet = rev, err == nil
 	}
 
-	dfPath := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
-	data, err := os.ReadFile(dfPath)
-	if err != nil {
-		return nil, fileErr(dfPath, err)
-	}
-	r.img, err = dockerfile.Parse(dfPath, bytes.NewReader(data), dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	r.img, err = parseDockerfile(dir, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// parseDockerfile reads the Dockerfile nap.yaml names inside dir. A pushed
+// repository may hold a symlink named Dockerfile: one leading out of dir,
+// or to anything but a regular file, is refused, so that parse errors can
+// never quote another file of the host.
+func parseDockerfile(dir string, cfg *render.Config) (*dockerfile.Image, error) {
+	path := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
+	if err := insideApp(dir, path); err != nil {
+		return nil, err
+	}
+	return dockerfile.ParseFile(path, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+}
+
+// insideApp refuses path, a file of the app in dir, when it resolves to
+// somewhere outside dir or to anything but a regular file.
+func insideApp(dir, path string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fileErr(dir, err)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fileErr(path, err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s: a symlink leading out of the app's directory: refused", path)
+	}
+	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
+	}
+	return nil
+}
+
+// readAppConfig reads the app's nap.yaml: the -f file, or APPDIR/nap.yaml
+// when there is one (held to the app's directory like the Dockerfile).
+func readAppConfig(given, dir string) (string, []byte, error) {
+	if given != "" {
+		return readOptional(given, "")
+	}
+	path := filepath.Join(dir, "nap.yaml")
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return path, nil, nil
+	}
+	if err := insideApp(dir, path); err != nil {
+		return path, nil, err
+	}
+	return readOptional("", path)
 }
 
 // readOptional reads the file given by a flag (which must exist) or, when
@@ -192,28 +234,6 @@ func fileErr(path string, err error) error {
 		err = pe.Err
 	}
 	return &exitError{exitEnv, fmt.Errorf("%s: %v", path, err)}
-}
-
-// headRev is HEAD of the git work tree holding dir.
-func headRev(dir string) (string, error) {
-	cmd := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree", "--verify", "-q", "HEAD")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if errors.Is(err, exec.ErrNotFound) {
-		return "", &exitError{exitEnv, errors.New("git is not installed: give --rev SHA")}
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) == 0 || lines[0] != "true" {
-		return "", &exitError{exitUsage, fmt.Errorf("%s is not in a git work tree: give --rev SHA", dir)}
-	}
-	if err != nil || len(lines) != 2 {
-		return "", &exitError{exitUsage, fmt.Errorf("%s: the git work tree has no commit yet: commit, or give --rev SHA", dir)}
-	}
-	if err := render.ValidRev(lines[1]); err != nil {
-		return "", &exitError{exitEnv, fmt.Errorf("git rev-parse HEAD: %v", err)}
-	}
-	return lines[1], nil
 }
 
 func runRender(args []string, stdout, stderr io.Writer) error {
@@ -281,6 +301,9 @@ func replaceDir(dir string, names []string, blobs [][]byte) error {
 				return fmt.Errorf("-o %s: it holds %s, which is not a unit file: give a new or a units-only directory", dir, e.Name())
 			}
 		}
+		if sameFiles(dir, entries, names, blobs) {
+			return nil // already this set: keep the files and their times
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fileErr(dir, err)
 	}
@@ -288,24 +311,50 @@ func replaceDir(dir string, names []string, blobs [][]byte) error {
 	if err != nil {
 		return fileErr(dir, err)
 	}
-	defer os.RemoveAll(tmp)
+	fail := func(err error) error {
+		os.RemoveAll(tmp)
+		return fileErr(dir, err)
+	}
 	for i, n := range names {
 		if err := os.WriteFile(filepath.Join(tmp, n), blobs[i], 0o644); err != nil {
-			return fileErr(dir, err)
+			return fail(err)
 		}
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fileErr(dir, err)
+		return fail(err)
 	}
 	old := tmp + ".old"
-	if err := os.Rename(dir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fileErr(dir, err)
+	hadOld := true
+	if err := os.Rename(dir, old); errors.Is(err, fs.ErrNotExist) {
+		hadOld = false
+	} else if err != nil {
+		return fail(err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		os.Rename(old, dir) // put the previous set back
-		return fileErr(dir, err)
+		if hadOld {
+			os.Rename(old, dir) // put the previous set back
+		}
+		return fail(err)
 	}
-	return os.RemoveAll(old)
+	if hadOld {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// sameFiles reports whether dir (listed as entries) holds exactly the named
+// files with exactly these bytes.
+func sameFiles(dir string, entries []fs.DirEntry, names []string, blobs [][]byte) bool {
+	if len(entries) != len(names) {
+		return false
+	}
+	for i, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil || !bytes.Equal(b, blobs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func isUnitName(n string) bool {

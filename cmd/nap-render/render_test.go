@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // renderCLI runs nap-render in-process and returns what a user sees.
@@ -30,6 +31,7 @@ func renderTestApp(t *testing.T, files map[string]string) string {
 		t.Fatal(err)
 	}
 	for name, body := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -82,6 +84,23 @@ func TestRenderOutputDir(t *testing.T) {
 		t.Errorf("temporary directories left: %q", left)
 	}
 
+	// The same set again: the files are left as they are.
+	stamp := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	build := filepath.Join(out, "other.build.0123456789ab.service")
+	os.Chtimes(build, stamp, stamp)
+	if code, _, errs := renderCLI(t, "", "render", "--config", "/dev/null", "--rev", renderTestRev, "--app", "other", "-o", out, dir); code != 0 {
+		t.Fatalf("again: exit %d: %s", code, errs)
+	}
+	if st, err := os.Stat(build); err != nil || !st.ModTime().Equal(stamp) {
+		t.Errorf("an identical render rewrote %s", build)
+	}
+	// A changed file makes a new set.
+	os.WriteFile(build, []byte("changed"), 0o644)
+	renderCLI(t, "", "render", "--config", "/dev/null", "--rev", renderTestRev, "--app", "other", "-o", out, dir)
+	if b, _ := os.ReadFile(build); !strings.HasPrefix(string(b), "# Generated") {
+		t.Errorf("a changed file was not replaced: %q", b)
+	}
+
 	// A failure leaves the previous set as it was.
 	os.WriteFile(filepath.Join(dir, "nap.yaml"), []byte("instnces: 2\n"), 0o644)
 	code, _, errs = renderCLI(t, "", "render", "--config", "/dev/null", "--rev", renderTestRev, "-o", out, dir)
@@ -109,15 +128,7 @@ func TestRenderRevFromGit(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "is not in a git work tree: give --rev SHA") {
 		t.Errorf("outside git: exit %d, stderr %q", code, errs)
 	}
-	git := func(args ...string) string {
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t", "GIT_CONFIG_GLOBAL=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %q: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := func(args ...string) string { return renderGit(t, dir, args...) }
 	git("init", "-q")
 	code, _, errs = renderCLI(t, "", "render", "--config", "/dev/null", dir)
 	if code != 2 || !strings.Contains(errs, "no commit yet") {
@@ -163,6 +174,8 @@ func TestRenderInputErrors(t *testing.T) {
 		{map[string]string{"Dockerfile": renderTestDockerfile}, []string{"--config", "missing.yaml"}, 1, "missing.yaml: no such file"},
 		{map[string]string{"Dockerfile": renderTestDockerfile, "c.yaml": "target: k8s\n"}, []string{"--config", "c.yaml"}, 1, `c.yaml:1: target: "k8s": use fleet or systemd`},
 		{map[string]string{"Dockerfile": renderTestDockerfile, "x.yaml": "\nstage: \"a b\"\n"}, []string{"-f", "x.yaml"}, 1, `x.yaml:2: stage: invalid stage name "a b"`},
+		{map[string]string{"nap.yaml": "dockerfile: d/Dockerfile\n"}, nil, 1, "d/Dockerfile: no such file"},
+		{map[string]string{"nap.yaml": "dockerfile: sub\n", "sub/x": "1"}, nil, 1, "sub: not a regular file"},
 	} {
 		dir := renderTestApp(t, tc.files)
 		args := append([]string{"render", "--config", "/dev/null", "--rev", renderTestRev}, tc.args...)
@@ -200,5 +213,94 @@ func TestInspectCommand(t *testing.T) {
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &img) != nil || img.Stage != "a" || len(img.Ports) != 1 || img.Ports[0].Start != 1 {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestReadHeadMatchesGit: reading HEAD without starting git gives what git
+// says, in each layout a work tree can have, or defers to git.
+func TestReadHeadMatchesGit(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	git := func(dir string, args ...string) string { return renderGit(t, dir, args...) }
+	os.MkdirAll(filepath.Join(repo, "sub", "dir"), 0o755)
+	os.WriteFile(filepath.Join(repo, "sub", "dir", "f"), []byte("1"), 0o644)
+	git(root, "init", "-q", "-b", "main", repo)
+	git(repo, "add", ".")
+	git(repo, "commit", "-qm", "one")
+	check := func(name, dir string) {
+		t.Helper()
+		want := git(dir, "rev-parse", "HEAD")
+		got, ok := readHead(dir)
+		if !ok || got != want {
+			t.Errorf("%s: readHead = %q, %v; git says %q", name, got, ok, want)
+		}
+	}
+	check("loose ref", repo)
+	check("subdirectory", filepath.Join(repo, "sub", "dir"))
+	git(repo, "pack-refs", "--all")
+	check("packed ref", repo)
+	git(repo, "commit", "-q", "--allow-empty", "-m", "two")
+	check("loose ref over a packed one", repo)
+	wt := filepath.Join(root, "wt")
+	git(repo, "worktree", "add", "-q", "-b", "other", wt)
+	git(wt, "commit", "-q", "--allow-empty", "-m", "three")
+	check("linked work tree", wt)
+	git(repo, "checkout", "-q", "--detach", "HEAD~1")
+	check("detached HEAD", repo)
+	if rev, ok := readHead(filepath.Join(repo, ".git")); ok {
+		t.Errorf("inside .git: readHead = %q, want a deferral to git", rev)
+	}
+	if rev, ok := readHead(t.TempDir()); ok {
+		t.Errorf("outside git: readHead = %q", rev)
+	}
+}
+
+// renderGit runs git in dir with a fixed identity and no user config.
+func renderGit(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %q: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func TestRenderRefusesSymlinkedDockerfile(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("root:SECRET-HASH:19000:0:99999:7:::\n"), 0o600)
+	dir := renderTestApp(t, nil)
+	os.Symlink(secret, filepath.Join(dir, "Dockerfile"))
+	for _, cmd := range []string{"render", "check", "inspect"} {
+		args := []string{cmd}
+		if cmd != "inspect" {
+			args = append(args, "--config", "/dev/null", "--rev", renderTestRev)
+		}
+		code, out, errs := renderCLI(t, dir, args...)
+		if code != 1 || out != "" || !strings.Contains(errs, "Dockerfile: a symlink leading out of the app's directory: refused") || strings.Contains(errs, "SECRET") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, out, errs)
+		}
+	}
+	os.Remove(filepath.Join(dir, "Dockerfile"))
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(renderTestDockerfile), 0o644)
+	os.Symlink(secret, filepath.Join(dir, "nap.yaml"))
+	for _, cmd := range []string{"render", "inspect"} {
+		code, _, errs := renderCLI(t, dir, cmd, "--config", "/dev/null", "--rev", renderTestRev)
+		if cmd == "inspect" {
+			code, _, errs = renderCLI(t, dir, cmd)
+		}
+		if code != 1 || !strings.Contains(errs, "nap.yaml: a symlink leading out of the app's directory: refused") || strings.Contains(errs, "SECRET") {
+			t.Errorf("%s with nap.yaml -> secret: exit %d, stderr %q", cmd, code, errs)
+		}
+	}
+	os.Remove(filepath.Join(dir, "nap.yaml"))
+
+	// A symlink inside the app is fine.
+	os.Remove(filepath.Join(dir, "Dockerfile"))
+	os.WriteFile(filepath.Join(dir, "Dockerfile.prod"), []byte(renderTestDockerfile), 0o644)
+	os.Symlink("Dockerfile.prod", filepath.Join(dir, "Dockerfile"))
+	if code, _, errs := renderCLI(t, dir, "check", "--config", "/dev/null"); code != 0 {
+		t.Errorf("symlink inside the app: exit %d, %s", code, errs)
 	}
 }
