@@ -12,7 +12,6 @@ import (
 // behind the same sshd, in the same run. Each iteration first resets the
 // branch (untimed) so every timed push moves it.
 func BenchmarkPush(b *testing.B) {
-	requireParseConfig(b)
 	dir := b.TempDir()
 	home := filepath.Join(dir, "nap")
 	ak := filepath.Join(dir, "authorized_keys")

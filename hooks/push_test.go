@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/nap-paas/nap/render"
 )
 
 // These tests push over ssh to a private sshd on a loopback port, logging in
@@ -51,18 +49,6 @@ func napRender(t testing.TB) string {
 		t.Fatal(napRenderErr)
 	}
 	return napRenderBin
-}
-
-// requireParseConfig skips while render.ParseConfig is a stub on this branch:
-// the hook reads deploy_branch from the operator config through it.
-func requireParseConfig(t testing.TB) {
-	t.Helper()
-	defer func() {
-		if recover() != nil {
-			t.Skip("render.ParseConfig is not implemented on this branch yet")
-		}
-	}()
-	render.ParseConfig(nil, nil)
 }
 
 // gitHost is one private sshd and the client side that pushes to it.
@@ -247,7 +233,6 @@ func TestPushShellMode(t *testing.T) {
 		}
 	})
 
-	requireParseConfig(t)
 	work := filepath.Join(dir, "work")
 	master, dev := appRepo(t, h, work)
 	env := h.as(alice)
@@ -383,7 +368,6 @@ repo [a-z][a-z0-9-]{0,62}
 		t.Errorf("second install printed %q", out)
 	}
 
-	requireParseConfig(t)
 	work := filepath.Join(dir, "work")
 	master, dev := appRepo(t, h, work)
 	repos := filepath.Join(gl, "repositories")
