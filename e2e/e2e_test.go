@@ -74,6 +74,9 @@ func (h *host) try(user string, env []string, argv ...string) sandbox.Result {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	if user == "nap" {
+		env = append(append([]string{}, env...), fleetEnv...)
+	}
 	res, err := h.m.Run(ctx, sandbox.Cmd{User: user, Env: env, Argv: argv})
 	if err != nil {
 		h.t.Fatalf("%s: %v", strings.Join(argv, " "), err)
@@ -414,7 +417,85 @@ func TestPushToAnswer(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+
+	// 9. the same app on fleet, through the fleetctl stand-in: steps 2–4.
+	h.useFleet(buildFleetctl(t, filepath.Dir(bin)))
+	rev4 := h.commit("on fleet", map[string]string{"nap.yaml": "instances: 1\n"})
+	out = h.mustPush()
+	for _, want := range []string{"-----> Deploying hello " + rev4[:12], "-----> Successfully built ", "-----> Switched hello to " + rev4[:12]} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fleet: push output lacks %q:\n%s", want, out)
+		}
+	}
+	ks = h.waitKeys(1, rev4, 10*time.Second)
+	for k, a := range ks {
+		if body, err := h.answer(a); err != nil || releaseOf(body) != rev4 {
+			t.Fatalf("fleet: %s: GET %s:%d = %q, %v; want release %s", k, a.Host, a.Port, body, err, rev4)
+		}
+		if last, want := lastRemoteLine(out), fmt.Sprintf("-----> hello/web/%s.1 %s:%d", rev4[:12], a.Host, a.Port); last != want {
+			t.Errorf("fleet: nap's last line is %q, want %q", last, want)
+		}
+	}
+	if held := h.run("nap", "fleetctl", "list-unit-files", "--no-legend", "--fields", "unit"); !strings.Contains(held, "hello.web."+rev4[:12]+"@1.service") {
+		t.Errorf("fleet holds:\n%s\nwant hello.web.%s@1.service", held, rev4[:12])
+	}
+	p = h.startProber()
+	rev5 := h.commit("fleet again", map[string]string{"CHANGES": "release 5\n"})
+	h.mustPush()
+	h.waitKeys(1, rev5, 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	p.stopAndCheck(rev4, rev5)
+	h.checkGone(rev4)
 }
+
+// buildFleetctl builds the fleetctl stand-in into dir.
+func buildFleetctl(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "fleetctl")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/nap-paas/nap/deploy/testdata/fleetctl")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build fleetctl stand-in: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// useFleet switches the operator config to target fleet and installs the
+// stand-in as the git host's fleetctl, in /usr/local/bin (a directory of the
+// machine's own: a bind mount in its mount namespace), its cluster being
+// this machine's systemd, driven as the nap user like systemctl is.
+func (h *host) useFleet(fleetctl string) {
+	h.t.Helper()
+	b, err := os.ReadFile(fleetctl)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.writeFile("/opt/nap/localbin/fleetctl", string(b), "root", 0o755)
+	h.run("root", "mount", "--bind", "/opt/nap/localbin", "/usr/local/bin")
+	h.run("root", "install", "-d", "-o", "nap", "-g", "nap", "/var/lib/nap-fleet")
+	// The stand-in's agent owns its unit directory, removing what it did not
+	// schedule, as fleet's own /run/fleet/units: give it /run/systemd/system,
+	// where systemd reads runtime units, not /etc/systemd/system.
+	h.run("root", "install", "-d", "-o", "nap", "-g", "nap", fleetUnitDir)
+	h.writeFile("/etc/nap/config.yaml", strings.Replace(operatorConfig, "target: systemd", "target: fleet", 1), "root", 0o644)
+	// fleetctl's cluster comes from its environment (as FLEETCTL_ENDPOINT
+	// would); sshd passes it to the forced command.
+	env := "FLEET_STANDIN_STATE=/var/lib/nap-fleet FLEET_STANDIN_SYSTEMCTL=systemctl " +
+		"FLEET_STANDIN_JOURNALCTL=journalctl FLEET_STANDIN_UNIT_DIR=" + fleetUnitDir
+	conf, err := os.ReadFile(h.m.Path("/etc/ssh/sshd_config"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.writeFile("/etc/ssh/sshd_config", "SetEnv "+env+"\n"+string(conf), "root", 0o644)
+	h.run("root", "systemctl", "reload", "ssh.service")
+	// and the operator's own calls (h.run as nap) see the same
+	fleetEnv = strings.Fields(env)
+}
+
+// fleetEnv is the stand-in's environment once the target is fleet.
+var fleetEnv []string
+
+const fleetUnitDir = "/run/systemd/system"
 
 // mustPush pushes master and fails the test if the push is rejected.
 func (h *host) mustPush() string {
@@ -457,9 +538,11 @@ func (h *host) leftovers(name string) []string {
 			left = append(left, "unit "+f[0]+" ("+strings.Join(f[1:4], " ")+")")
 		}
 	}
-	files, _ := filepath.Glob(h.m.Path("/etc/systemd/system/" + name + "*"))
-	for _, f := range files {
-		left = append(left, "unit file "+filepath.Base(f))
+	for _, dir := range []string{"/etc/systemd/system/", fleetUnitDir + "/"} {
+		files, _ := filepath.Glob(h.m.Path(dir + name + "*"))
+		for _, f := range files {
+			left = append(left, "unit file "+dir+filepath.Base(f))
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
