@@ -115,6 +115,14 @@ func TestDiscoveryOnMachines(t *testing.T) {
 	webs := []*deployed{apps["v2"]["web"], apps["v3"]["web"]}
 	t.Run("etcd down at start", func(t *testing.T) { lab.etcdDownAtStart(t, webs) })
 	t.Run("steady state writes", func(t *testing.T) { lab.steadyWrites(t, webs) })
+	t.Run("logs etcd failures", func(t *testing.T) {
+		for _, d := range webs {
+			t.Run(d.api, func(t *testing.T) {
+				t.Parallel()
+				lab.logsFailures(t, d)
+			})
+		}
+	})
 	t.Run("machine dies", func(t *testing.T) { lab.machineDies(t, webs) })
 }
 
@@ -432,23 +440,31 @@ func (l *discoveryLab) keyLost(t *testing.T, d *deployed) {
 	}
 }
 
+// deannounced waits for d's key to go after cause, just done, and returns
+// when cause was done.
+func (l *discoveryLab) deannounced(t *testing.T, d *deployed, cause string) time.Time {
+	t.Helper()
+	done := time.Now()
+	gone, _ := l.waitKey(t, d, false, 10*time.Second)
+	lat := gone.Sub(done)
+	t.Logf("discovery latency: de-announce after %s (%s) = %v", cause, d.api, lat.Round(time.Millisecond))
+	if lat > latencyBound {
+		t.Errorf("key still there %v after %s, want ≤ %v", lat, cause, latencyBound)
+	}
+	return done
+}
+
 // containerKilled kills d's container: the key goes at once, the run unit
 // starts a new container and the key comes back once it listens.
 func (l *discoveryLab) containerKilled(t *testing.T, d *deployed) {
 	run(t, l.apps, "/usr/bin/docker", "kill", d.container)
-	killed := time.Now()
-	gone, _ := l.waitKey(t, d, false, 10*time.Second)
-	lat := gone.Sub(killed)
-	t.Logf("discovery latency: de-announce after docker kill (%s) = %v", d.api, lat.Round(time.Millisecond))
-	if lat > latencyBound {
-		t.Errorf("key still there %v after docker kill, want ≤ %v", lat, latencyBound)
-	}
+	killed := l.deannounced(t, d, "docker kill")
 	back, _ := l.waitKey(t, d, true, time.Minute)
 	at, ok := l.event(t, d, "listening")
 	if !ok || at.Before(killed) {
 		t.Fatalf("key back, but the new container never printed listening (%v)", at)
 	}
-	lat = back.Sub(at)
+	lat := back.Sub(at)
 	t.Logf("discovery latency: re-announce after restart (%s) = %v", d.api, lat.Round(time.Millisecond))
 	if lat < 0 || lat > latencyBound {
 		t.Errorf("key back %v after the new container listened, want within [0, %v]", lat, latencyBound)
@@ -458,13 +474,7 @@ func (l *discoveryLab) containerKilled(t *testing.T, d *deployed) {
 // stopped stops d's run unit: the sidekick stops first and deletes the key.
 func (l *discoveryLab) stopped(t *testing.T, d *deployed) {
 	l.systemctl("stop", "--no-block", d.run)
-	stopped := time.Now()
-	gone, _ := l.waitKey(t, d, false, 10*time.Second)
-	lat := gone.Sub(stopped)
-	t.Logf("discovery latency: de-announce after systemctl stop (%s) = %v", d.api, lat.Round(time.Millisecond))
-	if lat > latencyBound {
-		t.Errorf("key still there %v after systemctl stop, want ≤ %v", lat, latencyBound)
-	}
+	l.deannounced(t, d, "systemctl stop")
 	deadline := time.Now().Add(30 * time.Second)
 	for l.systemctl("show", "-P", "ActiveState", d.disc) != "inactive" || l.systemctl("show", "-P", "ActiveState", d.run) != "inactive" {
 		if time.Now().After(deadline) {
@@ -583,6 +593,59 @@ func (l *discoveryLab) steadyWrites(t *testing.T, ds []*deployed) {
 	}
 	if v3 < float64(refreshes-2) || v3 > float64(refreshes+3) || after["v3 put"] != before["v3 put"] {
 		t.Errorf("v3: %v requests (%v puts) for about %d refreshes, want one keep-alive each and no put", v3, after["v3 put"]-before["v3 put"], refreshes)
+	}
+}
+
+// logsFailures runs d's sidekick command line by hand, as systemd would but
+// with an etcd endpoint nobody listens on, and sends its bash (only, as
+// KillMode=mixed does) TERM after a while: what it prints is what the journal
+// holds. A v3 etcdctl gives up on a refused endpoint only after its 3 s
+// command timeout, a v2 one at once.
+func (l *discoveryLab) logsFailures(t *testing.T, d *deployed) {
+	b, err := os.ReadFile(l.apps.Path("/etc/systemd/system/" + strings.Replace(d.disc, "@1.", "@.", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := unit.Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Name = d.disc
+	argv := execArgv(t, f)
+	// systemd's part: the instance ends the key and the container name (a
+	// "%i" inside the hostile prefix is literal), %H is the whole host word.
+	for _, i := range []int{9, 10} {
+		argv[i] = strings.TrimSuffix(argv[i], "%i") + "1"
+	}
+	if argv[11] == "%H" {
+		argv[11] = l.apps.Name
+	}
+	const endpoint = "http://127.0.0.1:1"
+	argv[7] = endpoint
+	ctx, cancel := l.ctx()
+	defer cancel()
+	wait, logged := "5", []int{1, 2, 4}
+	if d.api == "v3" {
+		wait, logged = "7", []int{1, 2}
+	}
+	res, err := l.apps.Exec(ctx, append([]string{"timeout", "--foreground", "--preserve-status", "-s", "TERM", wait}, argv...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Code != 0 {
+		t.Errorf("the sidekick exited %d on TERM, want 0 (its trap exits cleanly)\n%s", res.Code, res)
+	}
+	wants := []string{"could not withdraw " + d.key + " (it expires after 6s): "}
+	for _, n := range logged {
+		wants = append(wants, fmt.Sprintf("etcd at %s failed (%d in a row): ", endpoint, n))
+	}
+	for _, want := range wants {
+		if !strings.Contains(string(res.Stdout), want) {
+			t.Errorf("output lacks %q:\n%s", want, res)
+		}
+	}
+	if strings.Contains(string(res.Stdout), "(3 in a row)") {
+		t.Errorf("the 3rd failure in a row is logged; only the 1st, 2nd, 4th, 8th… should be:\n%s", res.Stdout)
 	}
 }
 
