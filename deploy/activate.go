@@ -110,7 +110,7 @@ func orNone(rev string) string {
 func (s *session) names(ctx context.Context, match func(r string) bool) ([]string, error) {
 	tctx, cancel := s.d.tool(ctx)
 	defer cancel()
-	held, err := s.drv.Held(tctx, s.app+".")
+	held, err := s.drv.List(tctx, s.app+".")
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +120,8 @@ func (s *session) names(ctx context.Context, match func(r string) bool) ([]strin
 	}
 	set := map[string]bool{}
 	for _, h := range held {
-		if r := unitRelease(s.app, h.Name); r != "" && match(r) {
-			set[h.Name] = true
+		if r := unitRelease(s.app, h); r != "" && match(r) {
+			set[h] = true
 		}
 	}
 	for _, st := range states {

@@ -20,10 +20,8 @@ import (
 // Deployer deploys, rolls back, destroys, reports and plans apps with one
 // operator config.
 type Deployer struct {
-	// Operator is the operator config's YAML (nil: all defaults), named
-	// OperatorFile in errors.
-	Operator     []byte
-	OperatorFile string
+	// Operator is the operator config's YAML (nil: all defaults).
+	Operator []byte
 	// Driver runs units; nil: the config's target (fleetctl or systemctl
 	// from PATH).
 	Driver Driver
@@ -63,7 +61,7 @@ func orDefault(v, def time.Duration) time.Duration {
 	return v
 }
 
-// operator parses the operator config alone.
+// config parses the operator config with the app's nap.yaml (nil: none).
 func (d *Deployer) config(appYAML []byte) (*render.Config, error) {
 	cfg, err := render.ParseConfig(d.Operator, appYAML)
 	if err != nil {
@@ -212,7 +210,7 @@ func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *rend
 	dfPath := filepath.Join(src, filepath.FromSlash(cfg.App.Dockerfile))
 	f, err := os.Open(dfPath)
 	if err != nil {
-		return nil, nil, inputErr("render", "%s: %v", cfg.App.Dockerfile, errors.Unwrap(err))
+		return nil, nil, inputErr("render", "%s: %v: add it to the repository, or name another file with dockerfile: in nap.yaml", cfg.App.Dockerfile, errors.Unwrap(err))
 	}
 	img, err := dockerfile.Parse(cfg.App.Dockerfile, f, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
 	f.Close()
@@ -255,13 +253,22 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 	if file == nil {
 		return inputErr("build", "render produced no build unit %s", name)
 	}
-	if st, err := s.state(ctx, name); err == nil && st.Active == "active" && s.held(ctx, *file) {
+	st, err := s.state(ctx, name)
+	if err != nil {
+		return err
+	}
+	if st.Active == "active" && s.held(ctx, *file) {
 		s.d.say("%s was built before; not building again", short(rev))
 		return nil
 	}
 	tctx, cancel := s.d.tool(ctx)
 	defer cancel()
-	s.drv.ResetFailed(tctx, name) // a failed build of this revision must not block a new one
+	if st.Active != "" {
+		// loaded but not active: a failed or interrupted build of this
+		// revision must not block a new one (fleet would not start a unit
+		// it already holds as launched)
+		s.drv.ResetFailed(tctx, name)
+	}
 	if _, err := s.drv.Submit(tctx, []UnitFile{*file}); err != nil {
 		return err
 	}

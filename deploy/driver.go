@@ -40,6 +40,9 @@ type Driver interface {
 	ResetFailed(ctx context.Context, names ...string) error
 	// States reports the loaded units whose names start with prefix.
 	States(ctx context.Context, prefix string) ([]UnitState, error)
+	// List returns the names of the unit files held whose names start
+	// with prefix, sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
 	// Held returns the unit files held whose names start with prefix, as
 	// the scheduler gives them back, sorted by name.
 	Held(ctx context.Context, prefix string) ([]UnitFile, error)

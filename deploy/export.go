@@ -36,7 +36,11 @@ func ExportTree(gitDir, rev, dst string, env []string) error {
 	check := git("cat-file", "-e", rev+"^{commit}")
 	check.Stderr = &stderr
 	if err := check.Run(); err != nil {
-		return inputErr("export", "revision %s is not a commit of %s: %s", rev, gitDir, strings.TrimSpace(stderr.String()))
+		repo := gitDir
+		if repo == "" {
+			repo = "the repository"
+		}
+		return inputErr("export", "revision %s is not a commit of %s: %s", rev, repo, strings.TrimSpace(stderr.String()))
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return envErr("export", "%v", err)

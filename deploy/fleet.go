@@ -170,7 +170,7 @@ func (f *Fleet) States(ctx context.Context, prefix string) ([]UnitState, error) 
 	return states, nil
 }
 
-func (f *Fleet) Held(ctx context.Context, prefix string) ([]UnitFile, error) {
+func (f *Fleet) List(ctx context.Context, prefix string) ([]string, error) {
 	held, err := f.unitHashes(ctx)
 	if err != nil {
 		return nil, err
@@ -182,6 +182,15 @@ func (f *Fleet) Held(ctx context.Context, prefix string) ([]UnitFile, error) {
 		}
 	}
 	sort.Strings(names)
+	return names, nil
+}
+
+// Held cats each unit: one fleetctl call per unit.
+func (f *Fleet) Held(ctx context.Context, prefix string) ([]UnitFile, error) {
+	names, err := f.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
 	var out []UnitFile
 	for _, n := range names {
 		b, err := f.fleetctl(ctx, "cat", n)

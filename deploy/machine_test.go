@@ -85,6 +85,7 @@ type site struct {
 	bin    string
 	config string
 	app    *app
+	env    []string // added to nap-render's environment
 }
 
 func (s *site) nap(args ...string) (string, int) {
@@ -93,7 +94,7 @@ func (s *site) nap(args ...string) (string, int) {
 	defer cancel()
 	argv := append([]string{s.bin}, args...)
 	argv = append(argv, "--config", s.config)
-	res, err := s.m.Run(ctx, sandbox.Cmd{Argv: argv})
+	res, err := s.m.Run(ctx, sandbox.Cmd{Argv: argv, Env: s.env})
 	if err != nil {
 		s.t.Fatalf("nap-render %v: %v", args, err)
 	}
@@ -322,6 +323,29 @@ func TestSystemdMachine(t *testing.T) {
 		}
 		if out, code := s.nap("plan", "hello", "--rev", rev4, "--git-dir", s.app.bare); code != 4 || !strings.Contains(out, "start hello.web."+rev4[:12]+"@1.service") {
 			t.Errorf("plan --rev: exit %d, want 4 with the start action", code)
+		}
+	})
+
+	rev5 := s.app.commit("five", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello five from %s`, 1)})
+	t.Run("kill -9 midway, then a fresh deploy", func(t *testing.T) {
+		s.t = t
+		before := s.current()
+		// killed once its instances are starting: after the release is
+		// written, before the switch
+		script := s.bin + " deploy hello --rev " + rev5 + " --git-dir " + s.app.bare + " --config " + s.config + " >/tmp/killed.log 2>&1 & pid=$!; " +
+			"for i in $(seq 600); do grep -q 'Starting " + rev5[:12] + "' /tmp/killed.log && break; sleep 0.1; done; kill -9 $pid; cat /tmp/killed.log"
+		t.Logf("killed deploy:\n%s", s.sh(script))
+		if s.current() != before {
+			t.Errorf("current = %s after a killed deploy, want %s", s.current(), before)
+		}
+		if body, err := s.get(); err != nil || !strings.Contains(body, before) {
+			t.Errorf("the running release stopped answering: %q %v", body, err)
+		}
+		if _, code := s.deploy(rev5); code != 0 {
+			t.Fatalf("fresh deploy after kill -9: exit %d", code)
+		}
+		if body, err := s.get(); err != nil || !strings.Contains(body, "hello five") {
+			t.Errorf("GET = %q, %v", body, err)
 		}
 	})
 

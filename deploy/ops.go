@@ -204,7 +204,10 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 				continue
 			}
 			p.Actions = append(p.Actions, "destroy "+h.Name)
-			diff.WriteString(unifiedDiff("a/"+h.Name, "/dev/null", canonical(h.Data), ""))
+			if isTemplate(h.Name) || !strings.Contains(h.Name, "@") {
+				// an instance is a copy of its template: its diff is noise
+				diff.WriteString(unifiedDiff("a/"+h.Name, "/dev/null", canonical(h.Data), ""))
+			}
 		}
 	}
 	active := map[string]bool{}

@@ -193,3 +193,49 @@ func TestUnitRelease(t *testing.T) {
 		}
 	}
 }
+
+// TestExportTreeFullDisk: an export that runs out of space leaves no tree
+// under the revision's name and says so as an environment error.
+func TestExportTreeFullDisk(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	bare := filepath.Join(dir, "app.git")
+	work := filepath.Join(dir, "work")
+	run := func(d string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = d
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run(dir, "init", "-q", "--bare", bare)
+	run(dir, "init", "-q", work)
+	os.WriteFile(filepath.Join(work, "big"), []byte(strings.Repeat("x", 256<<10)), 0o644)
+	run(work, "add", ".")
+	run(work, "commit", "-qm", "big")
+	rev := run(work, "rev-parse", "HEAD")
+	run(work, "push", "-q", bare, "HEAD:refs/heads/master")
+	state := filepath.Join(dir, "state")
+	os.Mkdir(state, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", state).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v %s", err, out)
+	}
+	defer exec.Command("umount", state).Run()
+	dst := filepath.Join(state, "src", rev)
+	err := ExportTree(bare, rev, dst, os.Environ())
+	if err == nil || KindOf(err) != KindEnv {
+		t.Fatalf("export onto a full disk = %v; want an environment error", err)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("a half-written tree exists under the revision's name")
+	}
+	if es, _ := os.ReadDir(filepath.Join(state, "src")); len(es) != 0 {
+		t.Errorf("leftovers: %v", es)
+	}
+}

@@ -166,6 +166,15 @@ func (s *Systemd) States(ctx context.Context, prefix string) ([]UnitState, error
 	return states, nil
 }
 
+func (s *Systemd) List(ctx context.Context, prefix string) ([]string, error) {
+	held, err := s.Held(ctx, prefix)
+	var names []string
+	for _, h := range held {
+		names = append(names, h.Name)
+	}
+	return names, err
+}
+
 func (s *Systemd) Held(ctx context.Context, prefix string) ([]UnitFile, error) {
 	es, err := os.ReadDir(s.UnitDir)
 	if errors.Is(err, os.ErrNotExist) {

@@ -37,7 +37,7 @@ func (f *deployFlags) deployer(stdout io.Writer) (*deploy.Deployer, error) {
 			return nil, &exitError{exitEnv, err}
 		}
 	}
-	return &deploy.Deployer{Operator: b, OperatorFile: path, Out: stdout}, nil
+	return &deploy.Deployer{Operator: b, Out: stdout}, nil
 }
 
 // parseInterspersed parses flags placed anywhere ("deploy APP --rev REV")

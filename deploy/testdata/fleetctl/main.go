@@ -135,6 +135,12 @@ func run(args []string) int {
 		return 1
 	}
 	cmd, rest := args[0], args[1:]
+	// fleet's engine and agents run all the time; here they catch up at
+	// every call, so list-units shows what they would have done by now.
+	if cmd != "journal" && cmd != "version" {
+		schedule()
+		reconcile()
+	}
 	var code int
 	switch cmd {
 	case "submit":
@@ -727,8 +733,15 @@ func xfleet(u *unitRec) map[string][]string {
 // schedule places every unit that should be loaded but has no machine, the
 // way fleet's engine does: among the machines that satisfy MachineID,
 // MachineOf, MachineMetadata and Conflicts, the one with the fewest units.
-// A unit no machine can take stays unscheduled.
+// A unit no machine can take stays unscheduled. It repeats until nothing
+// moves, as the engine's reconcile loop does: a sidekick sorted before its
+// main unit is placed once the main unit is.
 func schedule() {
+	for scheduleOnce() {
+	}
+}
+
+func scheduleOnce() (moved bool) {
 	for _, u := range sortedUnits() {
 		if u.DesiredState == inactive || u.MachineID != "" {
 			continue
@@ -753,8 +766,10 @@ func schedule() {
 		}
 		if best != nil {
 			u.MachineID = best.ID
+			moved = true
 		}
 	}
+	return moved
 }
 
 func fits(u *unitRec, req map[string][]string, m machine) bool {
@@ -901,6 +916,7 @@ func reconcile() {
 		links, _ := filepath.Glob(filepath.Join(dir, "*.wants", name))
 		for _, l := range links {
 			os.Remove(l)
+			os.Remove(filepath.Dir(l)) // the .wants directory, once empty
 		}
 		changed = true
 	}
@@ -940,8 +956,8 @@ func runJournal(args []string) int {
 	}
 	name := unitNameMangle(pos[0])
 	u := reg.Units[name]
-	if u == nil || u.MachineID == "" {
-		stderr("Unit %s does not exist or is not running.", name)
+	if u == nil {
+		stderr("Unit %s does not exist.", name)
 		return 1
 	}
 	jc := strings.Fields(os.Getenv("FLEET_STANDIN_JOURNALCTL"))

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// deployRepo makes a bare repository holding examples/hello and returns it
+// with the commit id.
+func deployRepo(t *testing.T) (bare, rev string) {
+	t.Helper()
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	bare = filepath.Join(dir, "hello.git")
+	git := func(d string, args ...string) string {
+		t.Helper()
+		c := exec.Command("git", args...)
+		c.Dir = d
+		c.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("cp", "-r", "../../examples/hello", work).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	git(dir, "init", "-q", "--bare", bare)
+	git(work, "init", "-q")
+	git(work, "add", "-A")
+	git(work, "commit", "-qm", "one")
+	git(work, "push", "-q", bare, "HEAD:refs/heads/master")
+	return bare, git(work, "rev-parse", "HEAD")
+}
+
+func napCLI(args ...string) (int, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String() + errb.String()
+}
+
+// TestDeployEnvironmentFaults: the tools a deploy drives missing or failing
+// are exit 3, with the command named; the state holds no release.
+func TestDeployEnvironmentFaults(t *testing.T) {
+	bare, rev := deployRepo(t)
+	for _, tc := range []struct {
+		name, config, want string
+	}{
+		// fleetctl is not installed on this machine kind
+		{"fleetctl missing", "target: fleet\n", "fleetctl is not installed"},
+		// systemd is not PID 1 here: systemctl fails
+		{"systemctl failing", "target: systemd\nunit_dir: UNITS\n", "systemctl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config.yaml")
+			body := "state: " + filepath.Join(dir, "state") + "\n" + strings.ReplaceAll(tc.config, "UNITS", filepath.Join(dir, "units"))
+			os.WriteFile(cfg, []byte(body), 0o644)
+			t.Setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+			code, out := napCLI("deploy", "hello", "--rev", rev, "--git-dir", bare, "--config", cfg)
+			if code != exitEnv || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, output:\n%s\nwant exit 3 and %q", code, out, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "state", "hello", "current")); !os.IsNotExist(err) {
+				t.Errorf("a failed deploy made a current release")
+			}
+		})
+	}
+}
+
+// TestDeployRejectsHostileInput: app names and revisions come from pushes;
+// a bad one is exit 1 (or 2 for usage) before anything is written.
+func TestDeployRejectsHostileInput(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("state: "+filepath.Join(dir, "state")+"\n"), 0o644)
+	rev := strings.Repeat("a", 40)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"deploy", "../etc", "--rev", rev}, exitInput, "invalid app name"},
+		{[]string{"deploy", "app\nExecStart=/bin/sh", "--rev", rev}, exitInput, `"app\nExecStart=/bin/sh"`},
+		{[]string{"deploy", "gitolite-admin", "--rev", rev}, exitInput, "reserved"},
+		{[]string{"deploy", "hello", "--rev", "HEAD"}, exitInput, "invalid revision"},
+		{[]string{"deploy", "hello", "--rev", "--upload-pack=touch /tmp/x"}, exitInput, "invalid revision"},
+		{[]string{"rollback", "../x"}, exitInput, "invalid app name"},
+		{[]string{"destroy", "a b"}, exitInput, "invalid app name"},
+		{[]string{"rollback", "hello", "abc"}, exitInput, "too short"},
+		{[]string{"destroy"}, exitUsage, "destroy takes one APP"},
+		{[]string{"plan", "hello"}, exitInput, "no current release"},
+	} {
+		code, out := napCLI(append(tc.args, "--config", cfg)...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%q: exit %d, output %q; want %d and %q", tc.args, code, out, tc.code, tc.want)
+		}
+	}
+	if es, _ := os.ReadDir(filepath.Join(dir, "state")); len(es) > 1 {
+		t.Errorf("state written for rejected input: %v", es)
+	}
+}
