@@ -299,65 +299,21 @@ func TestPushToAnswer(t *testing.T) {
 	h.installNap(bin)
 	rev1 := h.newAppRepo()
 
-	// 2. git push over ssh.
+	// 2. git push over ssh; 3. the key and the answer.
 	start := time.Now()
-	push := h.git("push", remote, "master")
-	pushTook := time.Since(start)
-	out := string(push.Stdout) + string(push.Stderr)
-	if push.Code != 0 {
-		t.Fatalf("first push failed: %s", push)
-	}
-	t.Logf("push output:\n%s", out)
-	for _, want := range []string{
-		"-----> Deploying hello " + rev1[:12],
-		`RUN ["go", "build"`, // the build's own output
-		"-----> Successfully built ",
-		"-----> Switched hello to " + rev1[:12],
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("push output lacks %q", want)
-		}
-	}
-
-	// 3. the key holds DESIGN.md's JSON; its host:port answers with release 1.
-	ks := h.waitKeys(1, rev1, 10*time.Second)
-	var first announcement
-	for k, a := range ks {
-		first = a
-		if !regexp.MustCompile(`^/services/hello/web/` + rev1[:12] + `\.1$`).MatchString(k) {
-			t.Errorf("key %s, want /services/hello/web/%s.1", k, rev1[:12])
-		}
-		if a.Host != h.m.Name || a.Port == 0 || a.Ports["8080/tcp"] != a.Port {
-			t.Errorf("key %s = %+v, want host %s and port = ports[8080/tcp] != 0", k, a, h.m.Name)
-		}
-	}
-	body, err := h.answer(first)
+	out := h.mustPush()
+	h.checkAnswering("systemd", out, rev1)
 	answered := time.Since(start)
-	if err != nil || releaseOf(body) != rev1 {
-		t.Fatalf("GET %s:%d = %q, %v; want hello from %s", first.Host, first.Port, body, err, rev1)
-	}
-	endpoint := fmt.Sprintf("%s:%d", first.Host, first.Port)
-	// git prints its ref summary after what the remote said: nap's last
-	// line is the last "remote:" one.
-	if last := lastRemoteLine(out); last != "-----> hello/web/"+rev1[:12]+".1 "+endpoint {
-		t.Errorf("nap's last line is %q, want the endpoint %s", last, endpoint)
-	}
-	t.Logf("bench: git push to first answer: %v (push itself %v)", answered.Round(time.Millisecond), pushTook.Round(time.Millisecond))
+	t.Logf("bench: git push to first answer: %v", answered.Round(time.Millisecond))
 
 	raw := h.rawDocker(rev1)
 	t.Logf("bench: raw docker build+push+pull+run to first answer: %v; nap/raw = %.2f", raw.Round(time.Millisecond), answered.Seconds()/raw.Seconds())
 
 	// 4. a redeploy while a client resolves and requests every 50 ms.
-	p := h.startProber()
-	rev2 := h.commit("say it twice", map[string]string{"CHANGES": "release 2\n"})
-	h.mustPush()
-	h.waitKeys(1, rev2, 10*time.Second)
-	time.Sleep(500 * time.Millisecond)
-	p.stopAndCheck(rev1, rev2)
-	h.checkGone(rev1)
+	rev2 := h.redeployUnderClient(rev1, "release 2")
 
 	// 5. rollback to release 1, same client.
-	p = h.startProber()
+	p := h.startProber()
 	if out := h.run("nap", napBin, "rollback", appName); !strings.Contains(out, "-----> Rolling hello back to "+rev1[:12]) {
 		t.Errorf("rollback printed %q", out)
 	}
@@ -369,7 +325,7 @@ func TestPushToAnswer(t *testing.T) {
 	// 6. a broken Dockerfile is rejected; the branch and the app stay.
 	p = h.startProber()
 	h.commit("break it", map[string]string{"Dockerfile": "FROM scratch\nEXPOSE x\n"})
-	push = h.git("push", remote, "master")
+	push := h.git("push", remote, "master")
 	out = string(push.Stdout) + string(push.Stderr)
 	if push.Code == 0 || !regexp.MustCompile(`remote: .*Dockerfile:2: EXPOSE`).MatchString(out) {
 		t.Errorf("push of a broken Dockerfile: exit %d, want a rejection naming Dockerfile:2:\n%s", push.Code, out)
@@ -384,7 +340,7 @@ func TestPushToAnswer(t *testing.T) {
 	// 7. scale web to 3 instances through nap.yaml.
 	rev3 := h.commit("three", map[string]string{"nap.yaml": "instances: 3\n"})
 	h.mustPush()
-	ks = h.waitKeys(3, rev3, 10*time.Second)
+	ks := h.waitKeys(3, rev3, 10*time.Second)
 	instances := map[string]bool{}
 	for k, a := range ks {
 		body, err := h.answer(a)
@@ -421,31 +377,62 @@ func TestPushToAnswer(t *testing.T) {
 	// 9. the same app on fleet, through the fleetctl stand-in: steps 2–4.
 	h.useFleet(buildFleetctl(t, filepath.Dir(bin)))
 	rev4 := h.commit("on fleet", map[string]string{"nap.yaml": "instances: 1\n"})
-	out = h.mustPush()
-	for _, want := range []string{"-----> Deploying hello " + rev4[:12], "-----> Successfully built ", "-----> Switched hello to " + rev4[:12]} {
-		if !strings.Contains(out, want) {
-			t.Errorf("fleet: push output lacks %q:\n%s", want, out)
-		}
-	}
-	ks = h.waitKeys(1, rev4, 10*time.Second)
-	for k, a := range ks {
-		if body, err := h.answer(a); err != nil || releaseOf(body) != rev4 {
-			t.Fatalf("fleet: %s: GET %s:%d = %q, %v; want release %s", k, a.Host, a.Port, body, err, rev4)
-		}
-		if last, want := lastRemoteLine(out), fmt.Sprintf("-----> hello/web/%s.1 %s:%d", rev4[:12], a.Host, a.Port); last != want {
-			t.Errorf("fleet: nap's last line is %q, want %q", last, want)
-		}
-	}
+	h.checkAnswering("fleet", h.mustPush(), rev4)
 	if held := h.run("nap", "fleetctl", "list-unit-files", "--no-legend", "--fields", "unit"); !strings.Contains(held, "hello.web."+rev4[:12]+"@1.service") {
 		t.Errorf("fleet holds:\n%s\nwant hello.web.%s@1.service", held, rev4[:12])
 	}
-	p = h.startProber()
-	rev5 := h.commit("fleet again", map[string]string{"CHANGES": "release 5\n"})
+	h.redeployUnderClient(rev4, "release 5")
+}
+
+// checkAnswering checks steps 2 and 3 after a first push of rev: the push
+// output shows nap's progress lines and the build's own output and ends with
+// the endpoint; the one key holds DESIGN.md's JSON; its host:port answers
+// with rev.
+func (h *host) checkAnswering(target, out, rev string) {
+	h.t.Helper()
+	h.t.Logf("%s: push output:\n%s", target, out)
+	for _, want := range []string{
+		"-----> Deploying hello " + rev[:12],
+		`RUN ["go", "build"`, // the build's own output
+		"-----> Successfully built ",
+		"-----> Switched hello to " + rev[:12],
+	} {
+		if !strings.Contains(out, want) {
+			h.t.Errorf("%s: push output lacks %q", target, want)
+		}
+	}
+	key := prefix + rev[:12] + ".1"
+	a, ok := h.waitKeys(1, rev, 10*time.Second)[key]
+	if !ok {
+		h.t.Fatalf("%s: no key %s", target, key)
+	}
+	if a.Host != h.m.Name || a.Port == 0 || a.Ports["8080/tcp"] != a.Port || len(a.Ports) != 1 {
+		h.t.Errorf("%s: key %s = %+v, want host %s, port = ports[8080/tcp] != 0", target, key, a, h.m.Name)
+	}
+	if body, err := h.answer(a); err != nil || releaseOf(body) != rev {
+		h.t.Fatalf("%s: GET %s:%d = %q, %v; want hello from %s", target, a.Host, a.Port, body, err, rev)
+	}
+	// git prints its ref summary after what the remote said: nap's last
+	// line is the last "remote:" one.
+	want := fmt.Sprintf("-----> hello/web/%s.1 %s:%d", rev[:12], a.Host, a.Port)
+	if last := lastRemoteLine(out); last != want {
+		h.t.Errorf("%s: nap's last line is %q, want %q", target, last, want)
+	}
+}
+
+// redeployUnderClient is step 4: push a change while the client runs; no
+// request fails, the answers and the key switch from the running release to
+// the new one, and nothing of the old one is left after the drain.
+func (h *host) redeployUnderClient(running, change string) string {
+	h.t.Helper()
+	p := h.startProber()
+	rev := h.commit(change, map[string]string{"CHANGES": change + "\n"})
 	h.mustPush()
-	h.waitKeys(1, rev5, 10*time.Second)
+	h.waitKeys(1, rev, 10*time.Second)
 	time.Sleep(500 * time.Millisecond)
-	p.stopAndCheck(rev4, rev5)
-	h.checkGone(rev4)
+	p.stopAndCheck(running, rev)
+	h.checkGone(running)
+	return rev
 }
 
 // buildFleetctl builds the fleetctl stand-in into dir.
@@ -613,8 +600,7 @@ func (p *prober) once() probe {
 	if len(kvs) == 0 {
 		return probe{err: fmt.Errorf("resolving: no key under %s", prefix)}
 	}
-	// the newest announcement first: keys sort by release, so pick at random
-	// among them would hide nothing; the last one is as good as any
+	// any announced instance must answer; take the last key
 	var a announcement
 	if err := json.Unmarshal([]byte(kvs[len(kvs)-1].Value), &a); err != nil {
 		return probe{err: fmt.Errorf("key %s: %v", kvs[len(kvs)-1].Key, err)}
