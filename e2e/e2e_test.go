@@ -96,14 +96,15 @@ func (h *host) writeFile(p, content, user string, mode os.FileMode) {
 	h.run("root", "chown", user+":", p)
 }
 
-// buildNapRender builds the binary once, on the host, into dir.
-func buildNapRender(t *testing.T, dir string) string {
+// goBuild builds a static binary of pkg, on the host, into dir; it runs
+// inside the machine.
+func goBuild(t *testing.T, dir, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "nap-render")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/nap-paas/nap/cmd/nap-render")
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build nap-render: %v\n%s", err, out)
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin
 }
@@ -290,7 +291,7 @@ func TestPushToAnswer(t *testing.T) {
 	if os.Geteuid() != 0 {
 		sandboxUnavailable(t, "e2e: simulated machines need root")
 	}
-	bin := buildNapRender(t, t.TempDir())
+	bin := goBuild(t, t.TempDir(), "github.com/nap-paas/nap/cmd/nap-render")
 	opts := sandbox.Full()
 	opts.GoImage = true
 	h := &host{t: t, m: sandbox.NewMachine(t, opts)}
@@ -360,7 +361,9 @@ func TestPushToAnswer(t *testing.T) {
 	h.checkGone(rev1)
 
 	// 8. destroy: containers, units and keys gone within 1 s.
+	start = time.Now()
 	h.run("nap", napBin, "destroy", appName)
+	t.Logf("destroy took %v", time.Since(start).Round(time.Millisecond))
 	deadline := time.Now().Add(time.Second)
 	for {
 		left := h.leftovers("hello.")
@@ -375,7 +378,7 @@ func TestPushToAnswer(t *testing.T) {
 	}
 
 	// 9. the same app on fleet, through the fleetctl stand-in: steps 2–4.
-	h.useFleet(buildFleetctl(t, filepath.Dir(bin)))
+	h.useFleet(goBuild(t, filepath.Dir(bin), "github.com/nap-paas/nap/deploy/testdata/fleetctl"))
 	rev4 := h.commit("on fleet", map[string]string{"nap.yaml": "instances: 1\n"})
 	h.checkAnswering("fleet", h.mustPush(), rev4)
 	if held := h.run("nap", "fleetctl", "list-unit-files", "--no-legend", "--fields", "unit"); !strings.Contains(held, "hello.web."+rev4[:12]+"@1.service") {
@@ -433,18 +436,6 @@ func (h *host) redeployUnderClient(running, change string) string {
 	p.stopAndCheck(running, rev)
 	h.checkGone(running)
 	return rev
-}
-
-// buildFleetctl builds the fleetctl stand-in into dir.
-func buildFleetctl(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "fleetctl")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/nap-paas/nap/deploy/testdata/fleetctl")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build fleetctl stand-in: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // useFleet switches the operator config to target fleet and installs the
