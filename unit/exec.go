@@ -204,7 +204,7 @@ func walkExec(value string, fn func(word []byte)) error {
 
 // cutExecFlags removes the executable prefixes as systemd 252 does: each at
 // most once ("!!" twice), '+' and '!' excluding each other.
-func cutExecFlags(w []byte) ([]byte, ExecFlags) {
+func cutExecFlags[S []byte | string](w S) (S, ExecFlags) {
 	var flags ExecFlags
 	var colon bool
 	bangs := 0
@@ -230,8 +230,8 @@ func cutExecFlags(w []byte) ([]byte, ExecFlags) {
 }
 
 // validExecutable mirrors config_parse_exec's checks of the executable.
-func validExecutable(exe []byte) error {
-	path := string(exe)
+func validExecutable[S []byte | string](exe S) error {
+	path := string(exe) // no copy when exe is a string
 	switch {
 	case path == "":
 		return errors.New("command line has no executable")

@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzExec: Exec's value holds no line break and systemd's splitting (as
-// SplitExec implements it) gives back exactly argv; Marshal writes it and
-// Read returns it unchanged. What SplitExec accepts is in turn a fixed point
+// SplitExec implements it) gives back exactly argv; Marshal writes it (its
+// scanning check agreeing with walkExec) and Read returns it unchanged. What SplitExec accepts is in turn a fixed point
 // of SplitExec∘Exec (unless its executable starts with a flag character,
 // which no quoting can express).
 func FuzzExec(f *testing.F) {
@@ -33,6 +33,7 @@ func FuzzExec(f *testing.F) {
 		}
 		// SplitExec on anything must not panic; what it accepts is a fixed point.
 		for _, raw := range []string{exe, a, b} {
+			scanAgrees(t, raw)
 			_, splitErr := SplitExec(raw)
 			if checkErr := walkExec(raw, nil); (checkErr == nil) != (splitErr == nil) {
 				t.Fatalf("%q: Marshal's check says %v, SplitExec says %v", raw, checkErr, splitErr)
@@ -46,6 +47,12 @@ func FuzzExec(f *testing.F) {
 		}
 		if !napExecutable(exe) || strings.Contains(strings.Join(argv, ""), "\x00") {
 			return
+		}
+		// Exec's own output with a bare executable takes Marshal's fast path.
+		if strings.IndexFunc(exe, needsExecQuote) < 0 && !strings.Contains(exe, "%") {
+			if scan, walk := scanExec(v), walkExec(v, nil); scan != (walk == nil) {
+				t.Fatalf("Exec(%q) = %q: scanExec %v, walkExec %v", argv, v, scan, walk)
+			}
 		}
 		got, err := SplitExec(v)
 		if err != nil {
@@ -78,7 +85,9 @@ func napExecutable(exe string) bool {
 
 // FuzzMarshal: for any section, option name and value, Marshal fails or the
 // file reads back as exactly the options put in — no more, none changed —
-// with every physical line at most MaxLine bytes.
+// with every physical line at most MaxLine bytes; it writes the bytes of
+// go-systemd's SerializeSections, and its scanning checks pass nothing the
+// walks refuse.
 func FuzzMarshal(f *testing.F) {
 	for _, s := range [][3]string{
 		{"Service", "ExecStart", Exec("/bin/echo", "x")}, {"Unit", "Description", "x\nExecStartPre=/bin/evil"},
@@ -93,6 +102,8 @@ func FuzzMarshal(f *testing.F) {
 		in.Section("Unit").Add("Description", Lit("before"))
 		in.Section(section).AddRaw(name, value)
 		in.Section("Install").Add("WantedBy", Lit("after.target"))
+		scanAgrees(t, value)
+		sameAsSerializeSections(t, in)
 		b, err := Marshal(in)
 		if err != nil {
 			return

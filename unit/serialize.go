@@ -1,15 +1,12 @@
 package unit
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	sd "github.com/coreos/go-systemd/v22/unit"
 )
 
 // FleetSection is the section fleet reads; its values are not wrapped and
@@ -46,34 +43,43 @@ func Marshal(f *File) ([]byte, error) {
 	if err := ValidName(f.Name); err != nil {
 		return nil, &Error{Unit: f.Name, Err: err}
 	}
-	sections := make([]*sd.UnitSection, len(f.Sections))
-	entries := make([]sd.UnitEntry, 0, countOptions(f))
+	// The bytes are those of go-systemd's SerializeSections (proven by
+	// TestMarshalIsSerializeSections), written here at once into a buffer
+	// of the right size: going through its sections and reader cost as
+	// much as every check Marshal makes.
+	out := make([]byte, 0, marshalledSize(f))
+	out = append(out, Header+"\n"...)
 	for i, s := range f.Sections {
 		if err := validKey(s.Name, "section"); err != nil {
 			return nil, &Error{Unit: f.Name, Section: s.Name, Err: err}
 		}
-		sec := &sd.UnitSection{Section: s.Name, Entries: make([]*sd.UnitEntry, len(s.Options))}
-		for j, o := range s.Options {
-			v, err := encodeOption(s.Name, o)
-			if err != nil {
+		if i > 0 {
+			out = append(out, '\n')
+		}
+		out = append(out, '[')
+		out = append(out, s.Name...)
+		out = append(out, "]\n"...)
+		for _, o := range s.Options {
+			var err error
+			if out, err = appendOption(out, s.Name, o); err != nil {
 				return nil, &Error{Unit: f.Name, Section: s.Name, Option: o.Name, Err: err}
 			}
-			entries = append(entries, sd.UnitEntry{Name: o.Name, Value: v})
-			sec.Entries[j] = &entries[len(entries)-1]
-		}
-		sections[i] = sec
-	}
-	body := sd.SerializeSections(sections)
-	buf, ok := body.(*bytes.Buffer)
-	if !ok { // go-systemd returns a *bytes.Buffer today; stay correct if not
-		buf = new(bytes.Buffer)
-		if _, err := buf.ReadFrom(body); err != nil {
-			return nil, err
 		}
 	}
-	out := make([]byte, 0, len(Header)+1+buf.Len())
-	out = append(out, Header+"\n"...)
-	return append(out, buf.Bytes()...), nil
+	return out, nil
+}
+
+// marshalledSize is the length of f's file but for the few bytes wrapping
+// adds, for which it leaves room at the usual line length.
+func marshalledSize(f *File) int {
+	n := len(Header) + 1
+	for _, s := range f.Sections {
+		n += len(s.Name) + 4
+		for _, o := range s.Options {
+			n += len(o.Name) + len(o.Value) + 2 + len(o.Value)/(MaxLine/2)
+		}
+	}
+	return n
 }
 
 // Write is Marshal to w.
@@ -84,14 +90,6 @@ func Write(w io.Writer, f *File) error {
 	}
 	_, err = w.Write(b)
 	return err
-}
-
-func countOptions(f *File) int {
-	n := 0
-	for _, s := range f.Sections {
-		n += len(s.Options)
-	}
-	return n
 }
 
 // maxKeyLen bounds section and option names, far above any systemd or fleet
@@ -115,44 +113,59 @@ func validKey(k, what string) error {
 	return nil
 }
 
-// encodeOption validates o and returns its value as written: wrapped with
-// line continuations when the line would be longer than MaxLine.
-func encodeOption(section string, o Option) (string, error) {
+// appendOption validates o and appends its line to out: "Name=Value\n",
+// the value wrapped with line continuations when the line would be longer
+// than MaxLine.
+func appendOption(out []byte, section string, o Option) ([]byte, error) {
+	if err := checkOption(section, o); err != nil {
+		return out, err
+	}
+	out = append(out, o.Name...)
+	out = append(out, '=')
+	out, err := appendWrapped(out, len(o.Name)+1, o.Value)
+	return append(out, '\n'), err
+}
+
+// checkOption makes every check of o but the line length of a value that
+// is not in [X-Fleet] (appendWrapped's).
+func checkOption(section string, o Option) error {
 	if err := validKey(o.Name, "option"); err != nil {
-		return "", err
+		return err
 	}
 	v := o.Value
 	if strings.HasPrefix(v, badEnvName) {
 		_, err := SplitEnv(v)
-		return "", err
+		return err
 	}
 	if err := validValue(v); err != nil {
-		return "", err
+		return err
 	}
 	if section == FleetSection {
 		if err := validFleetValue(v); err != nil {
-			return "", err
+			return err
 		}
 		if len(o.Name)+1+len(v) > MaxLine {
-			return "", fmt.Errorf("line is %d bytes long, more than %d, and fleet lines are never wrapped", len(o.Name)+1+len(v), MaxLine)
+			return fmt.Errorf("line is %d bytes long, more than %d, and fleet lines are never wrapped", len(o.Name)+1+len(v), MaxLine)
 		}
-		return v, nil
+		return nil
 	}
 	// Command lines and environment assignments have their specifiers
-	// checked word by word after unquoting, as systemd resolves them.
-	var err error
+	// checked word by word after unquoting, as systemd resolves them. The
+	// scanning checks pass what Exec and Env write without copying a byte;
+	// anything else, and every error, is for the walks to name.
 	switch {
 	case isExecOption(o.Name):
-		err = walkExec(v, nil)
+		if scanExec(v) {
+			return nil
+		}
+		return walkExec(v, nil)
 	case o.Name == "Environment":
-		err = walkEnv(v, func([]byte) {})
-	default:
-		err = checkSpecifiers(v)
+		if scanEnv(v) {
+			return nil
+		}
+		return walkEnv(v, func([]byte) {})
 	}
-	if err != nil {
-		return "", err
-	}
-	return wrap(len(o.Name)+1, v)
+	return checkSpecifiers(v)
 }
 
 func isExecOption(name string) bool {
@@ -242,18 +255,14 @@ func validFleetValue(v string) error {
 	return nil
 }
 
-// wrap breaks v into physical lines of at most MaxLine bytes (the first
-// prefixed by prefix bytes of "Name="), replacing a space with '\' and a
-// newline. systemd and go-systemd's reader (with Read) both turn the pair back
-// into the space. A space qualifies when the '\' put there continues the line
-// for systemd (no unpaired '\' before it) and the next line does not start,
-// after blanks, with '#' or ';' (systemd skips comment lines there).
-func wrap(prefix int, v string) (string, error) {
-	if prefix+len(v) <= MaxLine {
-		return v, nil
-	}
-	var b strings.Builder
-	b.Grow(len(v) + len(v)/MaxLine*2 + 2)
+// appendWrapped appends v to out in physical lines of at most MaxLine bytes
+// (the first prefixed by prefix bytes of "Name="), replacing a space with
+// '\' and a newline. systemd and go-systemd's reader (with Read) both turn
+// the pair back into the space. A space qualifies when the '\' put there
+// continues the line for systemd (no unpaired '\' before it) and the next
+// line does not start, after blanks, with '#' or ';' (systemd skips comment
+// lines there).
+func appendWrapped(out []byte, prefix int, v string) ([]byte, error) {
 	start, width := 0, MaxLine-prefix
 	for len(v)-start > width {
 		brk := -1
@@ -266,14 +275,13 @@ func wrap(prefix int, v string) (string, error) {
 			}
 		}
 		if brk < 0 {
-			return "", fmt.Errorf("line is longer than %d bytes and has no space to wrap at near byte %d", MaxLine, start)
+			return out, fmt.Errorf("line is longer than %d bytes and has no space to wrap at near byte %d", MaxLine, start)
 		}
-		b.WriteString(v[start:brk])
-		b.WriteString("\\\n")
+		out = append(out, v[start:brk]...)
+		out = append(out, "\\\n"...)
 		start, width = brk+1, MaxLine
 	}
-	b.WriteString(v[start:])
-	return b.String(), nil
+	return append(out, v[start:]...), nil
 }
 
 func canBreak(v string, i int) bool {
