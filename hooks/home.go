@@ -26,7 +26,9 @@ func (h Home) HookPath() string { return filepath.Join(string(h), "hooks", "pre-
 // the repository on first use; a fetch of an app that does not exist is
 // refused. Creation is all-or-nothing: the repository is made under a
 // temporary name and renamed into place, so two concurrent first pushes see
-// one complete repository and neither sees a half-made one.
+// one complete repository and neither sees a half-made one. git is the git
+// binary that creates it; "" looks git up on PATH only then, so that pushes
+// to an existing app pay for no lookup.
 func (h Home) Prepare(req Request, git string) (string, error) {
 	if !filepath.IsAbs(string(h)) {
 		return "", fmt.Errorf("home %q is not absolute", string(h))
@@ -56,6 +58,11 @@ func (h Home) Prepare(req Request, git string) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
+	if git == "" {
+		if git, err = exec.LookPath("git"); err != nil {
+			return "", err
+		}
+	}
 	// --template= : no sample hooks; nap's hook is the only one.
 	out, err := exec.Command(git, "init", "--quiet", "--bare", "--template=", "--initial-branch=master", tmp).CombinedOutput()
 	if err != nil {

@@ -46,15 +46,11 @@ func runShell(args []string, stdout, stderr io.Writer) error {
 	if !filepath.IsAbs(home) {
 		return &exitError{exitEnv, fmt.Errorf("HOME %q is not an absolute directory", home)}
 	}
-	git, err := exec.LookPath("git")
-	if err != nil {
-		return &exitError{exitEnv, err}
-	}
 	gitShell, err := exec.LookPath("git-shell")
 	if err != nil {
 		return &exitError{exitEnv, err}
 	}
-	repo, err := hooks.Home(home).Prepare(req, git)
+	repo, err := hooks.Home(home).Prepare(req, "")
 	var reqErr *hooks.RequestError
 	if errors.As(err, &reqErr) {
 		return &exitError{exitInput, err}
