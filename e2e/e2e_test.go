@@ -394,12 +394,18 @@ func TestPushToAnswer(t *testing.T) {
 func (h *host) checkAnswering(target, out, rev string) {
 	h.t.Helper()
 	h.t.Logf("%s: push output:\n%s", target, out)
-	for _, want := range []string{
+	wants := []string{
 		"-----> Deploying hello " + rev[:12],
-		`RUN ["go", "build"`, // the build's own output
-		"-----> Successfully built ",
+		"-----> Successfully tagged 127.0.0.1:5000/hello:" + rev, // the build's own output
 		"-----> Switched hello to " + rev[:12],
-	} {
+	}
+	if target == "systemd" {
+		// On fleet, deploy follows the build with `fleetctl journal -f`,
+		// which starts with the last 10 lines: a build that ran faster than
+		// the follower attached shows only its end.
+		wants = append(wants, `-----> Step 5/9 : RUN ["go", "build"`)
+	}
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			h.t.Errorf("%s: push output lacks %q", target, want)
 		}
