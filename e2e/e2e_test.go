@@ -57,6 +57,9 @@ type announcement struct {
 type host struct {
 	t *testing.T
 	m *sandbox.Machine
+	// fleetEnv is the fleetctl stand-in's environment for the nap user,
+	// once the target is fleet.
+	fleetEnv []string
 }
 
 // run runs argv on the machine as user and fails the test on a non-zero exit.
@@ -75,7 +78,7 @@ func (h *host) try(user string, env []string, argv ...string) sandbox.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if user == "nap" {
-		env = append(append([]string{}, env...), fleetEnv...)
+		env = append(append([]string{}, env...), h.fleetEnv...)
 	}
 	res, err := h.m.Run(ctx, sandbox.Cmd{User: user, Env: env, Argv: argv})
 	if err != nil {
@@ -473,11 +476,8 @@ func (h *host) useFleet(fleetctl string) {
 	h.writeFile("/etc/ssh/sshd_config", "SetEnv "+env+"\n"+string(conf), "root", 0o644)
 	h.run("root", "systemctl", "reload", "ssh.service")
 	// and the operator's own calls (h.run as nap) see the same
-	fleetEnv = strings.Fields(env)
+	h.fleetEnv = strings.Fields(env)
 }
-
-// fleetEnv is the stand-in's environment once the target is fleet.
-var fleetEnv []string
 
 const fleetUnitDir = "/run/systemd/system"
 
