@@ -88,7 +88,22 @@ func (w *wordCheck) next(c byte) bool {
 
 // scanBare checks the bare word at value[i:], returning where it ends.
 func scanBare(value string, i int, w wordCheck) (int, bool) {
-	for ; i < len(value) && !isSpace(value[i]); i++ {
+	for i < len(value) {
+		if w.pending != 0 {
+			if c := value[i]; !isSpace(c) {
+				if !w.next(c) {
+					return i, false
+				}
+				i++
+				continue
+			}
+		}
+		for i < len(value) && !bareStop[value[i]] {
+			i++
+		}
+		if i == len(value) {
+			break
+		}
 		switch c := value[i]; c {
 		case '"', '\'', '\\':
 			return i, false
@@ -96,14 +111,21 @@ func scanBare(value string, i int, w wordCheck) (int, bool) {
 			if !w.next(c) {
 				return i, false
 			}
-		default:
-			if w.pending != 0 && !w.next(c) {
-				return i, false
-			}
+			i++
+		default: // a blank ends the word
+			return i, w.pending == 0
 		}
 	}
 	return i, w.pending == 0
 }
+
+// bareStop marks the bytes scanBare looks at; the rest stand for themselves.
+var bareStop = func() (t [256]bool) {
+	for _, c := range "\"'\\%$" + whitespace {
+		t[c] = true
+	}
+	return t
+}()
 
 // quotedStop marks the bytes scanQuoted looks at; the rest stand for
 // themselves.
