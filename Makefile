@@ -12,9 +12,10 @@ DEB_PACKAGES := git etcd-server etcd-client docker.io docker-registry openssh-se
 
 test: deps vet
 	@if [ -n "$${NAP_SKIP_SANDBOX:-}$${NAP_SKIP:-}" ]; then echo "make test: skip switches are refused" >&2; exit 2; fi
-	@rm -f "$${TMPDIR:-/tmp}/nap-sandbox-users.txt"
-	NAP_SANDBOX_REQUIRED=1 $(GO) test -count=1 -timeout 19m ./...
-	@if [ -s "$${TMPDIR:-/tmp}/nap-sandbox-users.txt" ]; then echo "tests that used a simulated machine:"; sort -u "$${TMPDIR:-/tmp}/nap-sandbox-users.txt"; fi
+	@users="$${TMPDIR:-/tmp}/nap-sandbox-users.txt"; rm -f "$$users"; \
+	NAP_SANDBOX_REQUIRED=1 $(GO) test -count=1 -timeout 19m ./...; status=$$?; \
+	if [ -s "$$users" ]; then echo "tests that used a simulated machine:"; sort -u "$$users"; fi; \
+	exit $$status
 
 # deps installs the Debian packages that are missing (as root, with apt-get).
 deps:
