@@ -90,9 +90,11 @@ var (
 // required reports whether a component that cannot start fails the test.
 func required() bool { return os.Getenv("NAP_SANDBOX_REQUIRED") == "1" }
 
-// unavailable fails the test under NAP_SANDBOX_REQUIRED=1 and skips it
-// otherwise, always saying what could not start and why.
-func unavailable(t testing.TB, format string, args ...any) {
+// Unavailable fails the test under NAP_SANDBOX_REQUIRED=1 (make test, CI)
+// and skips it otherwise, always saying what could not start and why. Every
+// test that needs a real component reports its absence through it, so no
+// tier can be skipped silently.
+func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := "sandbox: " + fmt.Sprintf(format, args...)
 	if required() {
@@ -113,7 +115,7 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 		opts.Docker = true
 	}
 	if err := checkHost(opts); err != nil {
-		unavailable(t, "%v", err)
+		Unavailable(t, "%v", err)
 	}
 	sweepStale()
 	installSignalHandler()
@@ -142,12 +144,12 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 	start := time.Now()
 	// a failure here is reported with the journal by the cleanup above
 	if err := m.boot(); err != nil {
-		unavailable(t, "machine %s: %v", m.Name, err)
+		Unavailable(t, "machine %s: %v", m.Name, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := m.waitReady(ctx); err != nil {
-		unavailable(t, "machine %s: %v", m.Name, err)
+		Unavailable(t, "machine %s: %v", m.Name, err)
 	}
 	t.Logf("sandbox: machine %s (%s, PID 1 = host pid %d) ready in %v", m.Name, m.IP, m.pid, time.Since(start).Round(time.Millisecond))
 	if opts.GoImage {
@@ -155,7 +157,7 @@ func NewMachine(t testing.TB, opts Options) *Machine {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		if err := m.loadGoImage(ctx, t); err != nil {
-			unavailable(t, "machine %s: image golang:1.26: %v", m.Name, err)
+			Unavailable(t, "machine %s: image golang:1.26: %v", m.Name, err)
 		}
 	}
 	return m
@@ -478,4 +480,15 @@ func unregister(m *Machine) {
 	last := len(machines) == 0
 	machinesMu.Unlock()
 	detachNetwork(m, last)
+}
+
+// Tool returns the path of a program a test runs for real (shellcheck, bash,
+// git, …), or reports it Unavailable.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Unavailable(t, "%s is needed: %v (make test installs it)", name, err)
+	}
+	return p
 }
