@@ -154,40 +154,17 @@ func (s *site) fleetctlFaults(t *testing.T, dir, bindir, nap string) {
 	rev := s.app.commit("three", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello three from %s`, 1)})
 	failure := "Error creating units: googleapi: Error 503: fleet server unable to communicate with etcd"
 	faults := toolFaults(t, dir, "fleetctl", filepath.Join(bindir, "fleetctl"), "hello.web."+rev[:12]+"@", failure)
-	env := s.env
-	defer func() { s.env, s.t = env, t }()
-	for _, tc := range []struct {
-		name, path string
-		flags      []string
-		want       []string
-	}{
-		{"fleetctl missing", systemPath, nil, []string{"build: fleetctl is not installed"}},
+	defer func() { s.t = t }()
+	for _, f := range []fault{
+		{"fleetctl missing", faults.missing, nil, []string{"build: fleetctl is not installed"}},
 		{"fleetctl failing on start", faults.failing, nil, []string{"start: fleetctl start --no-block hello.web." + rev[:12] + "@1.service", failure}},
 		{"fleetctl hanging on start", faults.hanging, []string{"--tool-timeout", "5s"}, []string{"start: fleetctl start --no-block hello.web." + rev[:12] + "@1.service", "timed out"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(f.name, func(t *testing.T) {
 			s.t = t
-			s.env = nil
-			for _, kv := range env {
-				if strings.HasPrefix(kv, "PATH=") {
-					kv = "PATH=" + tc.path
-				}
-				s.env = append(s.env, kv)
-			}
-			out, code := s.nap(append([]string{"deploy", "hello", "--rev", rev, "--git-dir", s.app.bare}, tc.flags...)...)
-			if code != 3 {
-				t.Errorf("exit %d, want 3", code)
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(out, want) {
-					t.Errorf("output lacks %q", want)
-				}
-			}
-			if s.current() != cur {
-				t.Errorf("current = %s, want %s", s.current(), cur)
-			}
+			s.refused(t, f, rev, cur)
 			s.checkAll(t, 1, cur)
-			if got := s.sh(strings.Join(env, " ") + " " + bindir + "/fleetctl list-unit-files --no-legend --fields=unit | grep -c 'hello.web." + rev[:12] + "' || true; systemctl list-units --all --plain --no-legend 'hello.web." + rev[:12] + "*' | wc -l"); got != "0\n0" {
+			if got := s.sh(strings.Join(s.env, " ") + " " + bindir + "/fleetctl list-unit-files --no-legend --fields=unit | grep -c 'hello.web." + rev[:12] + "' || true; systemctl list-units --all --plain --no-legend 'hello.web." + rev[:12] + "*' | wc -l"); got != "0\n0" {
 				t.Errorf("units of the refused release left (held by fleet, loaded): %q", got)
 			}
 		})

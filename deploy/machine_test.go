@@ -279,34 +279,14 @@ func TestSystemdMachine(t *testing.T) {
 	// current and answering.
 	unit3 := "hello.web." + rev3[:12] + "@1.service"
 	faults := toolFaults(t, dir, "systemctl", "/usr/bin/systemctl", "hello.web."+rev3[:12]+"@", "Failed to start "+unit3+": Access denied")
-	for _, tc := range []struct {
-		name, path string
-		flags      []string
-		want       []string
-	}{
+	for _, f := range []fault{
 		{"systemctl missing", faults.missing, nil, []string{"build: systemctl is not installed"}},
 		{"systemctl failing on start", faults.failing, nil, []string{"start: systemctl start --no-block " + unit3, "Failed to start " + unit3 + ": Access denied"}},
 		{"systemctl hanging on start", faults.hanging, []string{"--tool-timeout", "5s"}, []string{"start: systemctl start --no-block " + unit3, "timed out"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(f.name, func(t *testing.T) {
 			s.t = t
-			s.env = []string{"PATH=" + tc.path}
-			defer func() { s.env = nil }()
-			out, code := s.nap(append([]string{"deploy", "hello", "--rev", rev3, "--git-dir", s.app.bare}, tc.flags...)...)
-			if code != 3 {
-				t.Errorf("exit %d, want 3", code)
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(out, want) {
-					t.Errorf("output lacks %q", want)
-				}
-			}
-			if s.current() != rev2 {
-				t.Errorf("current = %s, want %s", s.current(), rev2)
-			}
-			if body, err := s.get(); err != nil || !strings.Contains(body, rev2) {
-				t.Errorf("the running release stopped answering: %q %v", body, err)
-			}
+			s.refused(t, f, rev3, rev2)
 			pattern := "'hello.web." + rev3[:12] + "*'"
 			if got := s.sh("systemctl list-units --all --plain --no-legend " + pattern + " | wc -l; ls /etc/systemd/system | grep -c '^hello.web." + rev3[:12] + "' || true"); got != "0\n0" {
 				t.Errorf("units of the refused release left (loaded, files): %q", got)
@@ -478,6 +458,42 @@ func readFile(t *testing.T, p string) string {
 	b, err := os.ReadFile(p)
 	must(t, err)
 	return string(b)
+}
+
+// fault is a broken tool a deploy meets: the PATH that breaks it, extra
+// flags, and what the refusal must say.
+type fault struct {
+	name, path  string
+	flags, want []string
+}
+
+// refused deploys rev with f's PATH and asserts the deploy is refused with
+// exit 3 saying f.want, and cur stays current and answering.
+func (s *site) refused(t *testing.T, f fault, rev, cur string) {
+	t.Helper()
+	env := s.env
+	defer func() { s.env = env }()
+	s.env = []string{"PATH=" + f.path}
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PATH=") {
+			s.env = append(s.env, kv)
+		}
+	}
+	out, code := s.nap(append([]string{"deploy", "hello", "--rev", rev, "--git-dir", s.app.bare}, f.flags...)...)
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	for _, want := range f.want {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if s.current() != cur {
+		t.Errorf("current = %s, want %s", s.current(), cur)
+	}
+	if body, err := s.get(); err != nil || !strings.Contains(body, cur) {
+		t.Errorf("the running release stopped answering: %q %v", body, err)
+	}
 }
 
 // faultPaths are PATHs for nap-render: one without the tool (systemctl or
