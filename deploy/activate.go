@@ -21,7 +21,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 		return envErr("read current", "%v", err)
 	}
 	if err := s.cleanStale(ctx, rev, cur); err != nil {
-		return err
+		return during("clean up", err)
 	}
 	var templates []UnitFile
 	for _, f := range files {
@@ -35,7 +35,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	wrote, err := s.drv.Submit(tctx, templates)
 	cancel()
 	if err != nil {
-		return s.abort(ctx, rev, cur, err)
+		return s.abort(ctx, rev, cur, during("submit", err))
 	}
 	all := append(append([]string(nil), run...), dsc...)
 	if cur == rev && len(wrote) > 0 {
@@ -46,7 +46,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 		err := s.drv.Stop(tctx, all...)
 		cancel()
 		if err != nil {
-			return s.abort(ctx, rev, cur, err)
+			return s.abort(ctx, rev, cur, during("restart", err))
 		}
 	}
 	s.d.say("Starting %s: %d instance(s)", short(rev), len(run))
@@ -54,10 +54,10 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	err = s.drv.Start(tctx, all...)
 	cancel()
 	if err != nil {
-		return s.abort(ctx, rev, cur, err)
+		return s.abort(ctx, rev, cur, during("start", err))
 	}
 	if err := s.waitUp(ctx, rev, rel.Instances, disc); err != nil {
-		return s.abort(ctx, rev, cur, err)
+		return s.abort(ctx, rev, cur, during("wait", err))
 	}
 	if err := s.st.SetCurrent(rev); err != nil {
 		return s.abort(ctx, rev, cur, envErr("switch", "%v", err))
@@ -68,7 +68,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	s.d.say("Switched %s to %s", s.app, short(rev))
 	if cur != "" && cur != rev {
 		if err := s.retire(ctx, cur); err != nil {
-			return err
+			return during("retire", err)
 		}
 	}
 	if err := s.st.Prune(s.cfg.Operator.KeepReleases); err != nil {

@@ -163,7 +163,7 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 		return err
 	}
 	if err := s.build(ctx, rev, files); err != nil {
-		return err
+		return during("build", err)
 	}
 	digest, err := s.inspectImage(ctx, rev, rendered, &files)
 	if err != nil {

@@ -65,3 +65,20 @@ func KindOf(err error) Kind {
 	}
 	return KindEnv
 }
+
+// during puts a tool's failure under the deploy step it broke ("start:
+// systemctl start …: …"), so a message says both what nap was doing and
+// which command failed. Other errors pass unchanged.
+func during(step string, err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Step {
+	case "systemctl", "fleetctl", "journal":
+		c := *e
+		c.Step = step
+		return &c
+	}
+	return err
+}

@@ -103,6 +103,10 @@ func TestFleetMachine(t *testing.T) {
 			t.Logf("BENCH fleetctl calls, rollback of %d instance(s): %v", n, calls())
 			s.checkAll(t, n, rev1)
 
+			if n == 1 {
+				s.fleetctlFaults(t, sub, bindir, nap)
+			}
+
 			if _, code := s.nap("destroy", "hello"); code != 0 {
 				t.Fatalf("destroy: exit %d", code)
 			}
@@ -138,5 +142,31 @@ func (s *site) checkAll(t *testing.T, n int, rev string) {
 	}
 	if body, err := s.get(); err != nil || !strings.Contains(body, rev) {
 		t.Errorf("GET = %q, %v", body, err)
+	}
+}
+
+// fleetctlFaults deploys a new release while fleetctl is missing, fails on
+// starting its run units, or hangs there: each deploy is refused with exit
+// 3 naming the step and the command, and the release current before
+// (rolled back to above) keeps answering.
+func (s *site) fleetctlFaults(t *testing.T, dir, bindir, nap string) {
+	cur := s.current()
+	rev := s.app.commit("three", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello three from %s`, 1)})
+	failure := "Error creating units: googleapi: Error 503: fleet server unable to communicate with etcd"
+	faults := toolFaults(t, dir, "fleetctl", filepath.Join(bindir, "fleetctl"), "hello.web."+rev[:12]+"@", failure)
+	defer func() { s.t = t }()
+	for _, f := range []fault{
+		{"fleetctl missing", faults.missing, nil, []string{"build: fleetctl is not installed"}},
+		{"fleetctl failing on start", faults.failing, nil, []string{"start: fleetctl start --no-block hello.web." + rev[:12] + "@1.service", failure}},
+		{"fleetctl hanging on start", faults.hanging, []string{"--tool-timeout", "5s"}, []string{"start: fleetctl start --no-block hello.web." + rev[:12] + "@1.service", "timed out"}},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			s.t = t
+			s.refused(t, f, rev, cur)
+			s.checkAll(t, 1, cur)
+			if got := s.sh(strings.Join(s.env, " ") + " " + bindir + "/fleetctl list-unit-files --no-legend --fields=unit | grep -c 'hello.web." + rev[:12] + "' || true; systemctl list-units --all --plain --no-legend 'hello.web." + rev[:12] + "*' | wc -l"); got != "0\n0" {
+				t.Errorf("units of the refused release left (held by fleet, loaded): %q", got)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nap-paas/nap/internal/sandbox"
+	"github.com/nap-paas/nap/internal/sh"
 )
 
 // app is a git repository (work tree + bare repository) in a shared
@@ -86,6 +87,7 @@ type site struct {
 	config string
 	app    *app
 	env    []string // added to nap-render's environment
+	v3     bool     // announcements are read over etcd's v3 API
 }
 
 func (s *site) nap(args ...string) (string, int) {
@@ -122,11 +124,19 @@ func (s *site) current() string {
 	return filepath.Base(s.sh("readlink /var/lib/nap/hello/current"))
 }
 
+// etcd is a client for the API the site's operator config announces on.
+func (s *site) etcd() *sandbox.Etcd {
+	if s.v3 {
+		return s.m.Etcd().V3()
+	}
+	return s.m.Etcd().V2()
+}
+
 // get resolves web instance 1's endpoint from etcd, then asks it.
 func (s *site) get() (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	kvs, err := s.m.Etcd().V2().List(ctx, "/services/hello/web")
+	kvs, err := s.etcd().List(ctx, "/services/hello/web")
 	if err != nil {
 		return "", err
 	}
@@ -263,6 +273,27 @@ func TestSystemdMachine(t *testing.T) {
 		}
 	})
 
+	// systemctl missing, failing or hanging while rev2 runs: each a whole
+	// deploy of rev3 (built above, so no build runs again), which must be
+	// refused with exit 3 naming the step and the command, and leave rev2
+	// current and answering.
+	unit3 := "hello.web." + rev3[:12] + "@1.service"
+	faults := toolFaults(t, dir, "systemctl", "/usr/bin/systemctl", "hello.web."+rev3[:12]+"@", "Failed to start "+unit3+": Access denied")
+	for _, f := range []fault{
+		{"systemctl missing", faults.missing, nil, []string{"build: systemctl is not installed"}},
+		{"systemctl failing on start", faults.failing, nil, []string{"start: systemctl start --no-block " + unit3, "Failed to start " + unit3 + ": Access denied"}},
+		{"systemctl hanging on start", faults.hanging, []string{"--tool-timeout", "5s"}, []string{"start: systemctl start --no-block " + unit3, "timed out"}},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			s.t = t
+			s.refused(t, f, rev3, rev2)
+			pattern := "'hello.web." + rev3[:12] + "*'"
+			if got := s.sh("systemctl list-units --all --plain --no-legend " + pattern + " | wc -l; ls /etc/systemd/system | grep -c '^hello.web." + rev3[:12] + "' || true"); got != "0\n0" {
+				t.Errorf("units of the refused release left (loaded, files): %q", got)
+			}
+		})
+	}
+
 	t.Run("concurrent deploy is refused at once", func(t *testing.T) {
 		s.t = t
 		holder := make(chan error, 1)
@@ -370,10 +401,133 @@ func TestSystemdMachine(t *testing.T) {
 			t.Errorf("an endpoint is still announced")
 		}
 	})
+
+	t.Run("registry client reads an OCI image", func(t *testing.T) { testRegistryOCI(t, m) })
+
+	// The machine's etcd serves v3 too: the same app, destroyed above,
+	// deployed and redeployed announcing over v3.
+	t.Run("etcd v3: deploy and redeploy", func(t *testing.T) {
+		s.t = t
+		v3config := filepath.Join(dir, "config-v3.yaml")
+		must(t, os.WriteFile(v3config, []byte(strings.Replace(operatorConfig, "etcd: v2", "etcd: v3", 1)), 0o644))
+		s.config, s.v3 = v3config, true
+		for _, step := range []struct {
+			rev, answer string
+		}{{rev4, "hello four from " + rev4}, {rev5, "hello five from " + rev5}} {
+			if _, code := s.deploy(step.rev); code != 0 {
+				t.Fatalf("deploy %s: exit %d", step.rev[:12], code)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			kvs, err := s.m.Etcd().V3().List(ctx, "/services/hello/")
+			cancel()
+			must(t, err)
+			if len(kvs) != 1 || kvs[0].Key != "/services/hello/web/"+step.rev[:12]+".1" {
+				t.Fatalf("v3 keys under /services/hello/ = %v; want the one instance of %s", kvs, step.rev[:12])
+			}
+			var a struct {
+				Host    string         `json:"host"`
+				Port    int            `json:"port"`
+				Ports   map[string]int `json:"ports"`
+				Release string         `json:"release"`
+			}
+			if err := json.Unmarshal([]byte(kvs[0].Value), &a); err != nil || a.Host != "127.0.0.1" || a.Port == 0 || len(a.Ports) != 1 || a.Ports["8080/tcp"] != a.Port || a.Release != step.rev {
+				t.Errorf("announcement %s (%v); want host 127.0.0.1, a port, ports {8080/tcp: port}, release %s", kvs[0].Value, err, step.rev)
+			}
+			if kvs[0].TTL <= 0 {
+				t.Errorf("the key has no lease")
+			}
+			if body, err := s.get(); err != nil || !strings.Contains(body, step.answer) {
+				t.Errorf("GET = %q, %v; want %q", body, err, step.answer)
+			}
+			if s.current() != step.rev {
+				t.Errorf("current = %s", s.current())
+			}
+		}
+		if _, code := s.nap("destroy", "hello"); code != 0 {
+			t.Fatalf("destroy: exit %d", code)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if kvs, err := s.m.Etcd().V3().List(ctx, "/services/hello/"); err != nil || len(kvs) != 0 {
+			t.Errorf("after destroy, v3 keys = %v, %v", kvs, err)
+		}
+	})
 }
 
 func readFile(t *testing.T, p string) string {
 	b, err := os.ReadFile(p)
 	must(t, err)
 	return string(b)
+}
+
+// fault is a broken tool a deploy meets: the PATH that breaks it, extra
+// flags, and what the refusal must say.
+type fault struct {
+	name, path  string
+	flags, want []string
+}
+
+// refused deploys rev with f's PATH and asserts the deploy is refused with
+// exit 3 saying f.want, and cur stays current and answering.
+func (s *site) refused(t *testing.T, f fault, rev, cur string) {
+	t.Helper()
+	env := s.env
+	defer func() { s.env = env }()
+	s.env = []string{"PATH=" + f.path}
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PATH=") {
+			s.env = append(s.env, kv)
+		}
+	}
+	out, code := s.nap(append([]string{"deploy", "hello", "--rev", rev, "--git-dir", s.app.bare}, f.flags...)...)
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	for _, want := range f.want {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if s.current() != cur {
+		t.Errorf("current = %s, want %s", s.current(), cur)
+	}
+	if body, err := s.get(); err != nil || !strings.Contains(body, cur) {
+		t.Errorf("the running release stopped answering: %q %v", body, err)
+	}
+}
+
+// faultPaths are PATHs for nap-render: one without the tool (systemctl or
+// fleetctl), two whose tool fails or hangs on starting the units matching
+// a glob and passes everything else to the real one.
+type faultPaths struct{ missing, failing, hanging string }
+
+const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+func toolFaults(t *testing.T, dir, tool, real, units, failure string) faultPaths {
+	f := faultPaths{
+		missing: filepath.Join(dir, "no-"+tool),
+		failing: filepath.Join(dir, "failing-"+tool),
+		hanging: filepath.Join(dir, "hanging-"+tool),
+	}
+	must(t, os.MkdirAll(f.missing, 0o755))
+	for _, d := range []string{"/usr/local/bin", "/usr/sbin", "/usr/bin"} {
+		es, _ := os.ReadDir(d)
+		for _, e := range es {
+			if e.Name() != tool {
+				os.Symlink(filepath.Join(d, e.Name()), filepath.Join(f.missing, e.Name()))
+			}
+		}
+	}
+	for p, onStart := range map[string]string{
+		f.failing: "echo " + sh.Quote(failure) + " >&2; exit 4",
+		// starts them for real, then never returns
+		f.hanging: real + " \"$@\"; exec sleep 600",
+	} {
+		must(t, os.MkdirAll(p, 0o755))
+		script := "#!/bin/sh\nif [ \"$1\" = start ]; then\n\tcase \"$*\" in *" + units + "*) " + onStart + ";; esac\nfi\nexec " + real + " \"$@\"\n"
+		must(t, os.WriteFile(filepath.Join(p, tool), []byte(script), 0o755))
+	}
+	f.failing += ":" + systemPath
+	f.hanging += ":" + systemPath
+	return f
 }

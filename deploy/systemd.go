@@ -124,12 +124,19 @@ func (s *Systemd) Destroy(ctx context.Context, names ...string) error {
 		return err
 	}
 	removed := false
+	templates := map[string]bool{}
 	for _, n := range names {
+		if isTemplate(n) {
+			templates[n] = true
+		}
 		if err := os.Remove(filepath.Join(s.UnitDir, n)); err == nil {
 			removed = true
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return envErr("destroy", "%v", err)
 		}
+	}
+	if err := s.unlinkWants(templates); err != nil {
+		return err
 	}
 	if removed {
 		if _, err := s.systemctl(ctx, "daemon-reload"); err != nil {
@@ -137,6 +144,36 @@ func (s *Systemd) Destroy(ctx context.Context, names ...string) error {
 		}
 	}
 	s.ResetFailed(ctx, run...)
+	return nil
+}
+
+// unlinkWants removes the enable links of instances of the templates that
+// no caller named: instances enabled whose start then failed were never
+// loaded, so nothing lists them to disable, yet their links would outlive
+// the templates ("X@1.service.wants/" left in UnitDir).
+func (s *Systemd) unlinkWants(templates map[string]bool) error {
+	if len(templates) == 0 {
+		return nil
+	}
+	dirs, _ := filepath.Glob(filepath.Join(s.UnitDir, "*.wants"))
+	for _, d := range dirs {
+		es, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		left := len(es)
+		for _, e := range es {
+			if templates[templateOf(e.Name())] {
+				if err := os.Remove(filepath.Join(d, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return envErr("destroy", "%v", err)
+				}
+				left--
+			}
+		}
+		if left == 0 && templates[templateOf(strings.TrimSuffix(filepath.Base(d), ".wants"))] {
+			os.Remove(d)
+		}
+	}
 	return nil
 }
 

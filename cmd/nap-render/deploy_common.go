@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/nap-paas/nap/deploy"
 )
@@ -16,11 +17,13 @@ const defaultConfig = "/etc/nap/config.yaml"
 
 // deployFlags are the flags deploy, rollback, destroy, status and plan share.
 type deployFlags struct {
-	config string
+	config      string
+	toolTimeout time.Duration
 }
 
 func (f *deployFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "operator config (default "+defaultConfig+")")
+	fs.DurationVar(&f.toolTimeout, "tool-timeout", 0, "bound on each systemctl/fleetctl call (default 1m)")
 }
 
 // deployer builds the library's Deployer from the flags.
@@ -37,7 +40,7 @@ func (f *deployFlags) deployer(stdout io.Writer) (*deploy.Deployer, error) {
 			return nil, &exitError{exitEnv, err}
 		}
 	}
-	return &deploy.Deployer{Operator: b, Out: stdout}, nil
+	return &deploy.Deployer{Operator: b, Out: stdout, ToolTimeout: f.toolTimeout}, nil
 }
 
 // parseInterspersed parses flags placed anywhere ("deploy APP --rev REV")

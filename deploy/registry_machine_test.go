@@ -1,0 +1,157 @@
+package deploy_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nap-paas/nap/deploy"
+	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/internal/sandbox"
+)
+
+// ociPusher uploads blobs and manifests to a machine's registry over the
+// registry HTTP API v2, as a client that builds OCI images (buildah,
+// buildkit with oci-mediatypes) does.
+type ociPusher struct {
+	t    *testing.T
+	c    *http.Client
+	base string // http://127.0.0.1:5000
+	repo string
+}
+
+type ociDescriptor struct {
+	MediaType string            `json:"mediaType"`
+	Digest    string            `json:"digest"`
+	Size      int               `json:"size"`
+	Platform  map[string]string `json:"platform,omitempty"`
+}
+
+func digestOf(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
+
+func (p *ociPusher) do(method, target, contentType string, body []byte, want int) *http.Response {
+	p.t.Helper()
+	req, err := http.NewRequest(method, target, bytes.NewReader(body))
+	must(p.t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := p.c.Do(req)
+	must(p.t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		p.t.Fatalf("%s %s: %s, want %d: %s", method, target, resp.Status, want, b)
+	}
+	return resp
+}
+
+// blob uploads b monolithically (POST an upload, PUT it with its digest).
+func (p *ociPusher) blob(mediaType string, b []byte) ociDescriptor {
+	p.t.Helper()
+	resp := p.do("POST", p.base+"/v2/"+p.repo+"/blobs/uploads/", "", nil, http.StatusAccepted)
+	loc, err := url.Parse(p.base + "/")
+	must(p.t, err)
+	loc, err = loc.Parse(resp.Header.Get("Location"))
+	must(p.t, err)
+	q := loc.Query()
+	q.Set("digest", digestOf(b))
+	loc.RawQuery = q.Encode()
+	p.do("PUT", loc.String(), "application/octet-stream", b, http.StatusCreated)
+	return ociDescriptor{MediaType: mediaType, Digest: digestOf(b), Size: len(b)}
+}
+
+func (p *ociPusher) manifest(ref, mediaType string, m any) []byte {
+	p.t.Helper()
+	b, err := json.Marshal(m)
+	must(p.t, err)
+	p.do("PUT", p.base+"/v2/"+p.repo+"/manifests/"+ref, mediaType, b, http.StatusCreated)
+	return b
+}
+
+// testRegistryOCI pushes an OCI image built by hand (a config blob, one gzip
+// layer, an OCI manifest, and an OCI index over it) to the machine's
+// registry, then reads it back with deploy.Registry.
+func testRegistryOCI(t *testing.T, m *sandbox.Machine) {
+	var raw, layer bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	must(t, tw.WriteHeader(&tar.Header{Name: "hello", Mode: 0o755, Size: 3, ModTime: time.Unix(0, 0)}))
+	tw.Write([]byte("hi\n"))
+	must(t, tw.Close())
+	gz := gzip.NewWriter(&layer)
+	gz.Write(raw.Bytes())
+	must(t, gz.Close())
+	diffID := digestOf(raw.Bytes()) // the config names layers uncompressed
+	config := []byte(`{"architecture":"` + runtime.GOARCH + `","os":"linux",` +
+		`"config":{"Env":["PATH=/usr/bin","GREETING=oci"],"ExposedPorts":{"9090/tcp":{}},"Cmd":["/hello"],"WorkingDir":"/"},` +
+		`"rootfs":{"type":"layers","diff_ids":["` + diffID + `"]}}`)
+
+	p := &ociPusher{t: t, c: m.HTTPClient(), base: "http://127.0.0.1:5000", repo: "ocitest"}
+	cfg := p.blob("application/vnd.oci.image.config.v1+json", config)
+	lay := p.blob("application/vnd.oci.image.layer.v1.tar+gzip", layer.Bytes())
+	man := p.manifest("v1", "application/vnd.oci.image.manifest.v1+json", map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
+		"config":        cfg,
+		"layers":        []ociDescriptor{lay},
+	})
+	// another platform's image, listed first in the index: the client must
+	// pick linux/GOARCH
+	otherArch := "s390x"
+	if runtime.GOARCH == otherArch {
+		otherArch = "arm64"
+	}
+	otherConfig := bytes.Replace(config, []byte(`"architecture":"`+runtime.GOARCH+`"`), []byte(`"architecture":"`+otherArch+`"`), 1)
+	otherMan := p.manifest("other", "application/vnd.oci.image.manifest.v1+json", map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
+		"config":        p.blob("application/vnd.oci.image.config.v1+json", otherConfig),
+		"layers":        []ociDescriptor{lay},
+	})
+	other := ociDescriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: digestOf(otherMan), Size: len(otherMan),
+		Platform: map[string]string{"os": "linux", "architecture": otherArch}}
+	this := ociDescriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: digestOf(man), Size: len(man),
+		Platform: map[string]string{"os": "linux", "architecture": runtime.GOARCH}}
+	index := p.manifest("multi", "application/vnd.oci.image.index.v1+json", map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.index.v1+json",
+		"manifests":     []ociDescriptor{other, this},
+	})
+
+	reg := &deploy.Registry{Host: "127.0.0.1:5000", Client: m.HTTPClient()}
+	for _, tc := range []struct{ tag, digest string }{{"v1", digestOf(man)}, {"multi", digestOf(index)}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		got, digest, err := reg.ImageConfig(ctx, "ocitest", tc.tag)
+		cancel()
+		if err != nil {
+			t.Errorf("ImageConfig(ocitest:%s): %v", tc.tag, err)
+			continue
+		}
+		if !bytes.Equal(got, config) {
+			t.Errorf("ImageConfig(ocitest:%s) = %s, want the pushed config", tc.tag, got)
+		}
+		if digest != tc.digest {
+			t.Errorf("ImageConfig(ocitest:%s) digest = %s, want %s", tc.tag, digest, tc.digest)
+		}
+		img, err := dockerfile.FromConfig(got)
+		if err != nil || len(img.Ports) != 1 || img.Ports[0].Start != 9090 {
+			t.Errorf("FromConfig: %+v, %v; want port 9090", img, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, _, err := reg.ImageConfig(ctx, "ocitest", "missing"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("ImageConfig of a missing tag: %v; want a 404 named", err)
+	}
+}
