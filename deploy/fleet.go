@@ -206,6 +206,13 @@ func (f *Fleet) Journal(ctx context.Context, name string, n int) (string, error)
 	return f.fleetctl(ctx, "journal", "--lines="+strconv.Itoa(n), name)
 }
 
+// followLines is how far back Follow starts: fleetctl journal has no
+// --since and starts with the last 10 lines by default, so a build that ran
+// faster than the follower attached would show only its end. The build unit
+// is new for every revision, so its journal is this build's output (plus a
+// failed earlier build of the same revision, which is worth seeing).
+const followLines = 100000
+
 func (f *Fleet) Follow(ctx context.Context, name string, w io.Writer) error {
-	return followTool(ctx, f.argv(), w, "journal", "-f", name)
+	return followTool(ctx, f.argv(), w, "journal", "--lines="+strconv.Itoa(followLines), "-f", name)
 }
