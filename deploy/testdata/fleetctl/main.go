@@ -11,7 +11,9 @@
 // FLEET_STANDIN_SYSTEMCTL is set (an argv prefix such as
 // "nsenter -t PID -m -p systemctl"), the agent runs every scheduled unit for
 // real on that one systemd, writing unit files to FLEET_STANDIN_UNIT_DIR, so
-// containers run and sidekicks announce; otherwise units become active at
+// containers run and sidekicks announce. That directory is the agent's own
+// (like fleet's /run/fleet/units): it removes every unit there that it did not
+// schedule, so never point it at /etc/systemd/system. Otherwise units become active at
 // once (or failed, for units matching the glob FLEET_STANDIN_FAIL).
 // FLEET_STANDIN_LOG, when set, gets one line per call: the arguments.
 package main
