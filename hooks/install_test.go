@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/nap-paas/nap/internal/sandbox"
 )
 
 func TestEnableLocalCode(t *testing.T) {
@@ -75,7 +77,7 @@ func TestInstallGitoliteDryRunWritesNothing(t *testing.T) {
 
 // Concurrent first pushes of one app: one complete repository, no leftovers.
 func TestPrepareConcurrentFirstPush(t *testing.T) {
-	git := requireTool(t, "git")
+	git := sandbox.Tool(t, "git")
 	home := Home(t.TempDir())
 	hook, _ := HookScript("/usr/bin/nap-render", ModeShell, nil)
 	if _, err := InstallShell(home, hook); err != nil {

@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/nap-paas/nap/internal/naptest"
+	"github.com/nap-paas/nap/internal/sandbox"
 )
 
 // These tests push over ssh to a private sshd on a loopback port, logging in
@@ -17,43 +19,7 @@ import (
 // (no accounts are added to the host), through the real nap-render binary,
 // git, git-shell and gitolite.
 
-var (
-	napRenderOnce sync.Once
-	napRenderBin  string
-	napRenderErr  error
-	buildDir      string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// napRender builds the nap-render binary once for the package's tests.
-func napRender(t testing.TB) string {
-	t.Helper()
-	napRenderOnce.Do(func() {
-		if buildDir, napRenderErr = os.MkdirTemp("", "nap-hooks-bin-"); napRenderErr != nil {
-			return
-		}
-		napRenderBin = filepath.Join(buildDir, "nap-render")
-		// Static, as README's install step builds it: a cgo binary loads
-		// libc first, about a millisecond more on every push.
-		build := exec.Command("go", "build", "-o", napRenderBin, "github.com/nap-paas/nap/cmd/nap-render")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		if err != nil {
-			napRenderErr = fmt.Errorf("go build nap-render: %v\n%s", err, out)
-		}
-	})
-	if napRenderErr != nil {
-		t.Fatal(napRenderErr)
-	}
-	return napRenderBin
-}
+func TestMain(m *testing.M) { os.Exit(naptest.Main(m)) }
 
 // gitHost is one private sshd and the client side that pushes to it.
 type gitHost struct {
@@ -89,9 +55,9 @@ func freePort(t testing.TB) string {
 
 // startGitHost starts sshd serving authorizedKeys with HOME=home.
 func startGitHost(t testing.TB, dir, home, authorizedKeys string) *gitHost {
-	sshd := requireTool(t, "sshd")
-	requireTool(t, "git-shell")
-	h := &gitHost{dir: dir, port: freePort(t), napRender: napRender(t), config: filepath.Join(dir, "config.yaml")}
+	sshd := sandbox.Tool(t, "sshd")
+	sandbox.Tool(t, "git-shell")
+	h := &gitHost{dir: dir, port: freePort(t), napRender: naptest.NapRender(t), config: filepath.Join(dir, "config.yaml")}
 	os.WriteFile(h.config, []byte("deploy_branch: master\nstate: "+filepath.Join(dir, "state")+"\n"), 0o644)
 	must(t, nil, "", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "hostkey"))
 	conf := fmt.Sprintf(`Port %s
@@ -329,7 +295,7 @@ func TestPushShellMode(t *testing.T) {
 }
 
 func TestPushGitoliteMode(t *testing.T) {
-	gitolite := requireTool(t, "gitolite")
+	gitolite := sandbox.Tool(t, "gitolite")
 	dir := t.TempDir()
 	gl := filepath.Join(dir, "gitolite")
 	os.MkdirAll(gl, 0o755)

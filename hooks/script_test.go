@@ -7,26 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nap-paas/nap/internal/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-// requireTool finds a tool the test runs for real; missing, it fails under
-// NAP_SANDBOX_REQUIRED=1 (make test) and skips otherwise.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("NAP_SANDBOX_REQUIRED") == "1" {
-			t.Fatalf("%s is required: %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
-}
-
 func TestHookScript(t *testing.T) {
-	shellcheck := requireTool(t, "shellcheck")
+	shellcheck := sandbox.Tool(t, "shellcheck")
 	for _, tc := range []struct {
 		golden string
 		path   string

@@ -64,12 +64,7 @@ func TestDiscoveryScriptLinesJoin(t *testing.T) {
 // must find nothing in it, at every severity.
 func TestDiscoveryScriptShellcheck(t *testing.T) {
 	for _, tool := range []string{"bash", "shellcheck"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("NAP_SANDBOX_REQUIRED") == "1" {
-				t.Fatalf("%s is required: %v", tool, err)
-			}
-			t.Skipf("%s not installed", tool)
-		}
+		sandbox.Tool(t, tool)
 	}
 	if out, err := exec.Command("bash", "-n", "-c", discoveryScript).CombinedOutput(); err != nil {
 		t.Fatalf("bash -n: %v\n%s", err, out)

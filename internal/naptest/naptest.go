@@ -1,0 +1,272 @@
+// Package naptest installs nap on a simulated machine the way README's
+// "Git hooks → Shell mode" and "Least privilege for the git user" sections
+// say, and drives it as the developer dev: the set-up the hooks and e2e
+// machine tests share. It is test-only, like internal/sandbox.
+package naptest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nap-paas/nap/internal/sandbox"
+)
+
+const (
+	// Bin is where nap-render is installed on the machine.
+	Bin = "/opt/nap/bin/nap-render"
+	// Home is the nap user's home.
+	Home = "/home/nap"
+	// Remote is where dev pushes the app hello.
+	Remote = "nap@127.0.0.1:hello"
+	// Repo is the server's bare repository of hello.
+	Repo = Home + "/repos/hello.git"
+	// ConfigPath is the operator's config on the machine.
+	ConfigPath = "/etc/nap/config.yaml"
+)
+
+// PolkitRule is the README's least-privilege set-up: the nap user may
+// manage units through polkit, nothing more.
+const PolkitRule = `polkit.addRule(function(action, subject) {
+  if (subject.user == "nap" &&
+      (action.id == "org.freedesktop.systemd1.manage-units" ||
+       action.id == "org.freedesktop.systemd1.manage-unit-files" ||
+       action.id == "org.freedesktop.systemd1.reload-daemon")) return polkit.Result.YES;
+});
+`
+
+// GitEnv is dev's environment for git over ssh.
+var GitEnv = []string{
+	"GIT_SSH_COMMAND=ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR",
+	"GIT_AUTHOR_NAME=Dev", "GIT_AUTHOR_EMAIL=dev@example.com",
+	"GIT_COMMITTER_NAME=Dev", "GIT_COMMITTER_EMAIL=dev@example.com",
+}
+
+// Options says what differs between the tests' installations.
+type Options struct {
+	// Config is the content of /etc/nap/config.yaml.
+	Config string
+}
+
+// Host is a machine with nap installed, and the test driving it.
+type Host struct {
+	T *testing.T // set it to a subtest's t while the subtest drives the host
+	M *sandbox.Machine
+	// NapEnv is added to the environment of every command run as nap.
+	NapEnv []string
+}
+
+// Install sets m up as README's "Shell mode" and "Least privilege"
+// sections say (nap-render statically built from this module), and gives
+// user dev a key that nap accepts.
+func Install(t *testing.T, m *sandbox.Machine, opts Options) *Host {
+	t.Helper()
+	h := &Host{T: t, M: m}
+	b, err := os.ReadFile(NapRender(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.WriteFile(Bin, b, "root", 0o755)
+	// systemctl as a user other than root goes through D-Bus and polkit.
+	for _, u := range []string{"dbus.socket", "dbus.service", "polkit.service"} {
+		b, err := os.ReadFile("/lib/systemd/system/" + u)
+		if err != nil {
+			sandbox.Unavailable(t, "unit %s: %v", u, err)
+		}
+		h.WriteFile("/etc/systemd/system/"+u, b, "root", 0o644)
+	}
+	h.WriteFile("/etc/polkit-1/rules.d/50-nap.rules", []byte(PolkitRule), "root", 0o644)
+	h.Run("root", "systemctl", "daemon-reload")
+	h.Run("root", "systemctl", "start", "dbus.socket", "dbus.service", "polkit.service")
+	for _, u := range []string{"nap", "dev"} {
+		if _, err := m.AddUser(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Run("root", "usermod", "-a", "-G", "docker,systemd-journal", "nap")
+	// What Debian's tmpfiles.d does at boot on a real host (the sandbox runs
+	// no tmpfiles): the journal readable by the systemd-journal group, so
+	// deploy can stream the build unit's output. The machine's journal is
+	// volatile (/run/log/journal).
+	h.Run("root", "sh", "-c", `for d in /run/log/journal /var/log/journal; do mkdir -p $d && chgrp -R systemd-journal $d && chmod -R g+rX $d && find $d -type d -exec chmod g+s {} +; done`)
+	h.Run("root", "install", "-d", "-o", "nap", "-g", "nap", "-m", "0755", "/var/lib/nap")
+	// README asks for setfacl; a group-writable unit directory grants the
+	// same without the acl package.
+	h.Run("root", "chgrp", "nap", "/etc/systemd/system")
+	h.Run("root", "chmod", "0775", "/etc/systemd/system")
+	h.WriteFile(ConfigPath, []byte(opts.Config), "root", 0o644)
+	out := h.Run("nap", Bin, "hooks", "install", "--mode", "shell", "--home", Home, "--config", ConfigPath)
+	t.Logf("hooks install:\n%s", out)
+	pub, err := m.NewSSHKey("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.WriteFile("/tmp/dev.pub", []byte(pub+"\n"), "nap", 0o644)
+	h.Run("nap", Bin, "keys", "add", "dev", "/tmp/dev.pub")
+	return h
+}
+
+// Try runs argv on the machine as user, with env, and returns what it did.
+func (h *Host) Try(user string, env []string, argv ...string) sandbox.Result {
+	h.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if user == "nap" {
+		env = append(append([]string{}, env...), h.NapEnv...)
+	}
+	res, err := h.M.Run(ctx, sandbox.Cmd{User: user, Env: env, Argv: argv})
+	if err != nil {
+		h.T.Fatalf("%s: %v", strings.Join(argv, " "), err)
+	}
+	return res
+}
+
+// Run runs argv on the machine as user, fails the test on a non-zero exit
+// and returns the standard output.
+func (h *Host) Run(user string, argv ...string) string {
+	h.T.Helper()
+	res := h.Try(user, nil, argv...)
+	if res.Code != 0 {
+		h.T.Fatalf("%s: %s", strings.Join(argv, " "), res)
+	}
+	return string(res.Stdout)
+}
+
+// WriteFile writes a file inside the machine, owned by owner.
+func (h *Host) WriteFile(p string, data []byte, owner string, mode os.FileMode) {
+	h.T.Helper()
+	if err := h.M.WriteFile(p, data, mode); err != nil {
+		h.T.Fatal(err)
+	}
+	h.Run("root", "chown", owner+":", p)
+}
+
+// Git runs git as dev in the work tree dir, fails the test on a non-zero
+// exit and returns the trimmed standard output.
+func (h *Host) Git(dir string, args ...string) string {
+	h.T.Helper()
+	res := h.Try("dev", GitEnv, append([]string{"git", "-C", dir}, args...)...)
+	if res.Code != 0 {
+		h.T.Fatalf("git %s: %s", strings.Join(args, " "), res)
+	}
+	return strings.TrimSpace(string(res.Stdout))
+}
+
+// Commit writes files into dev's work tree dir and commits them, returning
+// the new revision.
+func (h *Host) Commit(dir, msg string, files map[string]string) string {
+	h.T.Helper()
+	for name, content := range files {
+		h.WriteFile(dir+"/"+name, []byte(content), "dev", 0o644)
+	}
+	h.Git(dir, "add", "-A")
+	h.Git(dir, "commit", "-q", "--allow-empty", "-m", msg)
+	return h.Git(dir, "rev-parse", "HEAD")
+}
+
+// Push pushes master from dir to nap and returns the exit code and all
+// that git printed.
+func (h *Host) Push(dir string) (int, string) {
+	h.T.Helper()
+	res := h.Try("dev", GitEnv, "git", "-C", dir, "push", Remote, "master")
+	out := string(res.Stdout) + string(res.Stderr)
+	h.T.Logf("push from %s: exit %d\n%s", dir, res.Code, out)
+	return res.Code, out
+}
+
+// Master is what the server's bare repository holds for master ("" if
+// nothing).
+func (h *Host) Master() string {
+	h.T.Helper()
+	res := h.Try("nap", nil, "git", "--git-dir", Repo, "rev-parse", "--verify", "--quiet", "refs/heads/master")
+	return strings.TrimSpace(string(res.Stdout))
+}
+
+// Announcement is the value of a discovery key (DESIGN.md).
+type Announcement struct {
+	Host    string         `json:"host"`
+	Port    int            `json:"port"`
+	Ports   map[string]int `json:"ports"`
+	Release string         `json:"release"`
+}
+
+// Announced lists the keys under prefix in etcd, without failing the test.
+func (h *Host) Announced(prefix string) ([]sandbox.KV, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return h.M.Etcd().V2().List(ctx, prefix)
+}
+
+// Get asks an announced endpoint once, without retries.
+func (h *Host) Get(a Announcement) (string, error) {
+	code, body, err := h.M.HTTPGet(fmt.Sprintf("http://%s:%d/", a.Host, a.Port))
+	if err != nil {
+		return "", err
+	}
+	if code != 200 {
+		return body, fmt.Errorf("HTTP %d: %q", code, body)
+	}
+	return body, nil
+}
+
+// Answer reads the one announcement under prefix and asks its endpoint.
+func (h *Host) Answer(prefix string) (string, error) {
+	kvs, err := h.Announced(prefix)
+	if err != nil {
+		return "", err
+	}
+	if len(kvs) != 1 {
+		return "", fmt.Errorf("%d endpoints announced, want 1: %v", len(kvs), kvs)
+	}
+	var a Announcement
+	if err := json.Unmarshal([]byte(kvs[0].Value), &a); err != nil {
+		return "", err
+	}
+	return h.Get(a)
+}
+
+var (
+	napRenderOnce sync.Once
+	napRenderBin  string
+	napRenderErr  error
+	buildDir      string
+)
+
+// NapRender builds nap-render once per test process, static as README's
+// install step builds it: a cgo binary loads libc first, about a
+// millisecond more on every push. See Main for the clean-up.
+func NapRender(t testing.TB) string {
+	t.Helper()
+	napRenderOnce.Do(func() {
+		if buildDir, napRenderErr = os.MkdirTemp("", "nap-render-bin-"); napRenderErr != nil {
+			return
+		}
+		napRenderBin = filepath.Join(buildDir, "nap-render")
+		build := exec.Command("go", "build", "-o", napRenderBin, "github.com/nap-paas/nap/cmd/nap-render")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			napRenderErr = fmt.Errorf("go build nap-render: %v\n%s", err, out)
+		}
+	})
+	if napRenderErr != nil {
+		t.Fatal(napRenderErr)
+	}
+	return napRenderBin
+}
+
+// Main runs the tests and removes what NapRender built; a package's
+// TestMain is `os.Exit(naptest.Main(m))`.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	return code
+}
