@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nap-paas/nap/internal/sandbox"
 )
 
 func TestLockIsExclusiveAndNonBlocking(t *testing.T) {
@@ -92,14 +94,8 @@ func TestReleasesCurrentAndPrune(t *testing.T) {
 // TestWriteReleaseFullDisk: on a full disk nothing half-written appears
 // under the release's name.
 func TestWriteReleaseFullDisk(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
 	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("mount tmpfs: %v %s", err, out)
-	}
-	defer exec.Command("umount", dir).Run()
+	tmpfs(t, dir)
 	st := NewAppState(dir, "hello")
 	rev := strings.Repeat("d", 40)
 	big := []byte("[Service]\nExecStart=/bin/true\n" + strings.Repeat("# padding\n", 20000))
@@ -120,17 +116,7 @@ func TestExportTree(t *testing.T) {
 	dir := t.TempDir()
 	bare := filepath.Join(dir, "app.git")
 	work := filepath.Join(dir, "work")
-	git := func(d string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = d
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := gitIn(t)
 	git(dir, "init", "-q", "--bare", bare)
 	git(dir, "init", "-q", work)
 	os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
@@ -197,23 +183,10 @@ func TestUnitRelease(t *testing.T) {
 // TestExportTreeFullDisk: an export that runs out of space leaves no tree
 // under the revision's name and says so as an environment error.
 func TestExportTreeFullDisk(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
 	dir := t.TempDir()
 	bare := filepath.Join(dir, "app.git")
 	work := filepath.Join(dir, "work")
-	run := func(d string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = d
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	run := gitIn(t)
 	run(dir, "init", "-q", "--bare", bare)
 	run(dir, "init", "-q", work)
 	os.WriteFile(filepath.Join(work, "big"), []byte(strings.Repeat("x", 256<<10)), 0o644)
@@ -223,10 +196,7 @@ func TestExportTreeFullDisk(t *testing.T) {
 	run(work, "push", "-q", bare, "HEAD:refs/heads/master")
 	state := filepath.Join(dir, "state")
 	os.Mkdir(state, 0o755)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", state).CombinedOutput(); err != nil {
-		t.Skipf("mount tmpfs: %v %s", err, out)
-	}
-	defer exec.Command("umount", state).Run()
+	tmpfs(t, state)
 	dst := filepath.Join(state, "src", rev)
 	err := ExportTree(bare, rev, dst, os.Environ())
 	if err == nil || KindOf(err) != KindEnv {
@@ -238,4 +208,33 @@ func TestExportTreeFullDisk(t *testing.T) {
 	if es, _ := os.ReadDir(filepath.Join(state, "src")); len(es) != 0 {
 		t.Errorf("leftovers: %v", es)
 	}
+}
+
+// gitIn returns a function running git in a directory as a test author,
+// failing the test on an error.
+func gitIn(t *testing.T) func(dir string, args ...string) string {
+	return func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+}
+
+// tmpfs mounts a tiny tmpfs over dir (a full disk), or reports it
+// Unavailable: under make test a skipped full-disk test is a failure.
+func tmpfs(t *testing.T, dir string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		sandbox.Unavailable(t, "mounting a tmpfs needs root")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		sandbox.Unavailable(t, "mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
 }
