@@ -314,6 +314,26 @@ func TestSystemdMachine(t *testing.T) {
 		<-holder
 	})
 
+	t.Run("full disk on the state dir", func(t *testing.T) {
+		s.t = t
+		big := s.app.commit("big", map[string]string{"big.bin": strings.Repeat("x", 256<<10)})
+		s.sh("mount -t tmpfs -o size=64k tmpfs /var/lib/nap/hello/src")
+		defer s.sh("umount /var/lib/nap/hello/src")
+		out, code := s.deploy(big)
+		if code != 3 || !strings.Contains(out, "export:") {
+			t.Errorf("deploy onto a full disk: exit %d; want 3 and the export step named", code)
+		}
+		if s.current() != rev2 {
+			t.Errorf("current = %s, want %s", s.current(), rev2)
+		}
+		if body, err := s.get(); err != nil || !strings.Contains(body, rev2) {
+			t.Errorf("the running release stopped answering: %q %v", body, err)
+		}
+		if got := s.sh("ls -A /var/lib/nap/hello/src; ls /var/lib/nap/hello/releases | grep -c " + big[:12] + " || true"); got != "0" {
+			t.Errorf("half-written state left behind (src entries, then releases named %s): %q", big[:12], got)
+		}
+	})
+
 	rev4 := s.app.commit("four", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello four from %s`, 1)})
 	t.Run("failed build, then the same revision after a fix", func(t *testing.T) {
 		s.t = t
