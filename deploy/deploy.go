@@ -275,12 +275,17 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 	s.d.say("Building %s (%s)", short(rev), name)
 	fctx, stopFollow := context.WithCancel(ctx)
 	followed := make(chan struct{})
+	lines := make(chan struct{}, 1)
 	pr, pw := io.Pipe()
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			fmt.Fprintf(s.d.out(), "-----> %s\n", sc.Text())
+			select {
+			case lines <- struct{}{}:
+			default:
+			}
 		}
 		io.Copy(io.Discard, pr)
 		close(followed)
@@ -289,8 +294,25 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 		s.drv.Follow(fctx, name, pw)
 		pw.Close()
 	}()
+	// finish stops following once the unit is done. The journal may still
+	// hold the build's last lines (the push's digest, a failure's cause)
+	// that the follower has not passed on yet: wait until it has been
+	// quiet for a while, within a bound, so a busy host does not cut them.
 	finish := func() {
-		time.Sleep(300 * time.Millisecond) // let the journal catch the last lines
+		bound := time.NewTimer(5 * time.Second)
+		defer bound.Stop()
+	quiet:
+		for {
+			select {
+			case <-lines:
+			case <-time.After(500 * time.Millisecond):
+				break quiet
+			case <-bound.C:
+				break quiet
+			case <-followed:
+				break quiet
+			}
+		}
 		stopFollow()
 		<-followed
 	}

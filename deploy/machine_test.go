@@ -187,7 +187,12 @@ func TestSystemdMachine(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("deploy: exit %d", code)
 		}
-		for _, want := range []string{"-----> Building " + rev1[:12], "-----> Switched hello to " + rev1[:12], "-----> hello/web/" + rev1[:12] + ".1 127.0.0.1:"} {
+		for _, want := range []string{
+			"-----> Building " + rev1[:12],
+			"-----> " + rev1 + ": digest: sha256:", // the build's last line reaches the pusher
+			"-----> Switched hello to " + rev1[:12],
+			"-----> hello/web/" + rev1[:12] + ".1 127.0.0.1:",
+		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q", want)
 			}
