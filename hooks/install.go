@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 )
 
 // Change is one file an install wrote or would write.
@@ -84,10 +85,16 @@ func InstallGitolite(gitoliteHome string, hook []byte, dryRun bool) ([]Change, e
 	return changes, nil
 }
 
+// The .gitolite.rc patterns are compiled on first use: every nap-render
+// process (each push runs two) would otherwise pay for them at start-up.
 var (
-	localCodeSet       = regexp.MustCompile(`(?m)^[ \t]*LOCAL_CODE[ \t]*=>[ \t]*(.*?)[ \t]*,?[ \t]*$`)
-	localCodeCommented = regexp.MustCompile(`(?m)^([ \t]*)#[ \t]*LOCAL_CODE([ \t]*=>[ \t]*)"\$ENV\{HOME\}/local",[ \t]*$`)
-	rcStart            = regexp.MustCompile(`(?m)^%RC = \($`)
+	localCodeSet = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^[ \t]*LOCAL_CODE[ \t]*=>[ \t]*(.*?)[ \t]*,?[ \t]*$`)
+	})
+	localCodeCommented = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^([ \t]*)#[ \t]*LOCAL_CODE([ \t]*=>[ \t]*)"\$ENV\{HOME\}/local",[ \t]*$`)
+	})
+	rcStart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^%RC = \($`) })
 )
 
 const localCodeValue = `"$ENV{HOME}/local"`
@@ -98,14 +105,14 @@ const localCodeValue = `"$ENV{HOME}/local"`
 // already sets it is returned as is; one that sets LOCAL_CODE elsewhere is an
 // error, as nap's hook would not be found there.
 func EnableLocalCode(rc []byte, name string) ([]byte, error) {
-	if m := localCodeSet.FindSubmatchIndex(rc); m != nil {
+	if m := localCodeSet().FindSubmatchIndex(rc); m != nil {
 		if string(rc[m[2]:m[3]]) == localCodeValue {
 			return rc, nil
 		}
 		line := bytes.Count(rc[:m[0]], []byte("\n")) + 1
 		return nil, fmt.Errorf("%s:%d: LOCAL_CODE is set to %s: set it to %s, or put nap's hook into that directory's hooks/common/pre-receive by hand", name, line, rc[m[2]:m[3]], localCodeValue)
 	}
-	if m := localCodeCommented.FindSubmatchIndex(rc); m != nil {
+	if m := localCodeCommented().FindSubmatchIndex(rc); m != nil {
 		out := append([]byte{}, rc[:m[0]]...)
 		out = append(out, rc[m[2]:m[3]]...)
 		out = append(out, "LOCAL_CODE"...)
@@ -113,7 +120,7 @@ func EnableLocalCode(rc []byte, name string) ([]byte, error) {
 		out = append(out, localCodeValue+","...)
 		return append(out, rc[m[1]:]...), nil
 	}
-	if m := rcStart.FindIndex(rc); m != nil {
+	if m := rcStart().FindIndex(rc); m != nil {
 		out := append([]byte{}, rc[:m[1]]...)
 		out = append(out, "\n    # nap: hooks in $LOCAL_CODE/hooks/common are linked into every repository\n    LOCAL_CODE => "+localCodeValue+","...)
 		return append(out, rc[m[1]:]...), nil
