@@ -35,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/unit"
@@ -55,8 +56,10 @@ type Sidekick struct {
 //go:embed discovery.sh
 var discoverySource string
 
-// discoveryScript is discovery.sh as the one line an ExecStart= word holds.
-var discoveryScript = joinScript(discoverySource)
+// discoveryScript is discovery.sh as the one line an ExecStart= word holds,
+// joined on first use: nap-render's other commands (two run on every push)
+// need not pay for it at start-up.
+var discoveryScript = sync.OnceValue(func() string { return joinScript(discoverySource) })
 
 // joinScript drops comment lines and indentation and joins the remaining
 // lines with spaces. discovery.sh is written so that this keeps its meaning
@@ -95,7 +98,7 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		probe = strconv.Itoa(s.Primary)
 	}
 	exec := unit.ExecWords(0,
-		unit.Lit("/bin/bash"), unit.Lit("-c"), unit.Lit(discoveryScript), unit.Lit("nap-discovery"),
+		unit.Lit("/bin/bash"), unit.Lit("-c"), unit.Lit(discoveryScript()), unit.Lit("nap-discovery"),
 		unit.Lit(op.Docker), unit.Lit(op.Etcdctl), unit.Lit(d.Etcd),
 		unit.Lit(strings.Join(d.Endpoints, ",")), unit.Lit(strconv.Itoa(d.TTL)),
 		unit.Cat(unit.Lit(discoveryKeyPrefix(d.Prefix, s)), instance),

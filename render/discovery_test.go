@@ -55,7 +55,7 @@ func TestDiscoveryScriptLinesJoin(t *testing.T) {
 			t.Errorf("discovery.sh:%d: a comment after code would swallow the rest of the joined line", i+1)
 		}
 	}
-	if strings.ContainsAny(discoveryScript, "\n\r") {
+	if strings.ContainsAny(discoveryScript(), "\n\r") {
 		t.Error("the joined script holds a line break")
 	}
 }
@@ -66,11 +66,11 @@ func TestDiscoveryScriptShellcheck(t *testing.T) {
 	for _, tool := range []string{"bash", "shellcheck"} {
 		sandbox.Tool(t, tool)
 	}
-	if out, err := exec.Command("bash", "-n", "-c", discoveryScript).CombinedOutput(); err != nil {
+	if out, err := exec.Command("bash", "-n", "-c", discoveryScript()).CombinedOutput(); err != nil {
 		t.Fatalf("bash -n: %v\n%s", err, out)
 	}
 	cmd := exec.Command("shellcheck", "--shell=bash", "--severity=style", "-")
-	cmd.Stdin = strings.NewReader(discoveryScript + "\n")
+	cmd.Stdin = strings.NewReader(discoveryScript() + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("shellcheck on the joined script: %v\n%s", err, out)
 	}
@@ -97,7 +97,7 @@ func execArgv(t *testing.T, f *unit.File) []string {
 func TestDiscoveryUnitArguments(t *testing.T) {
 	cfg := discoveryConfig(t, "target: systemd\ndiscovery: {etcd: v3, ttl: 30, host: 10.0.0.7, endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]}\n")
 	argv := execArgv(t, discoveryUnit(cfg, webSidekick))
-	want := []string{"/bin/bash", "-c", discoveryScript, "nap-discovery",
+	want := []string{"/bin/bash", "-c", discoveryScript(), "nap-discovery",
 		"/usr/bin/docker", "/usr/bin/etcdctl", "v3", "http://10.0.0.1:2379,http://10.0.0.2:2379", "30",
 		"/services/shop/web/0123456789ab.%i", "shop.web.0123456789ab.%i", "10.0.0.7",
 		inspectFormat(webSidekick), "8080"}
@@ -161,7 +161,7 @@ func TestDiscoveryUnitHostileValues(t *testing.T) {
 		}
 		back.Name = f.Name
 		argv := execArgv(t, back)
-		if argv[2] != discoveryScript {
+		if argv[2] != discoveryScript() {
 			t.Errorf("prefix %q: the script changed", v)
 		}
 		if got, want := argv[9], v+"/shop/web/0123456789ab.%i"; got != want {
@@ -254,7 +254,7 @@ func FuzzDiscoveryUnit(f *testing.F) {
 		}
 		back.Name = u.Name
 		argv := execArgv(t, back)
-		want := map[int]string{2: discoveryScript, 4: docker, 9: strings.TrimRight(prefix, "/") + "/shop/web/0123456789ab.%i", 11: host}
+		want := map[int]string{2: discoveryScript(), 4: docker, 9: strings.TrimRight(prefix, "/") + "/shop/web/0123456789ab.%i", 11: host}
 		if host == "%H" {
 			want[11] = "%H"
 		}
