@@ -172,13 +172,38 @@ func (h *Host) Commit(dir, msg string, files map[string]string) string {
 }
 
 // Push pushes master from dir to nap and returns the exit code and all
-// that git printed.
+// that git printed. The log shows it with the build's own output counted,
+// not copied: a failure further on stays within what a CI excerpt shows.
 func (h *Host) Push(dir string) (int, string) {
 	h.T.Helper()
 	res := h.Try("dev", GitEnv, "git", "-C", dir, "push", Remote, "master")
 	out := string(res.Stdout) + string(res.Stderr)
-	h.T.Logf("push from %s: exit %d\n%s", dir, res.Code, out)
+	h.T.Logf("push from %s: exit %d\n%s", dir, res.Code, WithoutBuildOutput(out))
 	return res.Code, out
+}
+
+// WithoutBuildOutput replaces the lines between deploy's "Building" and
+// "Built" with their count; a build that did not end in "Built" is kept
+// whole, its end being the reason it failed.
+func WithoutBuildOutput(out string) string {
+	var b strings.Builder
+	var build []string // the current build's lines
+	inBuild := false
+	for _, line := range strings.SplitAfter(out, "\n") {
+		nap := strings.TrimSpace(strings.TrimPrefix(line, "remote: -----> "))
+		if inBuild {
+			if !strings.HasPrefix(nap, "Built ") {
+				build = append(build, line)
+				continue
+			}
+			fmt.Fprintf(&b, "remote: -----> [%d lines of build output]\n", len(build))
+			build, inBuild = nil, false
+		}
+		b.WriteString(line)
+		inBuild = strings.HasPrefix(nap, "Building ")
+	}
+	b.WriteString(strings.Join(build, ""))
+	return b.String()
 }
 
 // Master is what the server's bare repository holds for master ("" if
