@@ -6,52 +6,39 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"time"
 )
 
-// Etcd reads and deletes announcements over etcd's HTTP API: v2 keys, or
-// v3's JSON gateway (etcd 3.4: /v3/kv/…), as the operator's discovery.etcd says.
+// etcdTimeout bounds each request to an etcd endpoint.
+const etcdTimeout = 10 * time.Second
+
+// Etcd reads and deletes announcements over etcd's HTTP API, with curl: v2
+// keys, or v3's JSON gateway (etcd 3.4: /v3/kv/…), as the operator's
+// discovery.etcd says.
 type Etcd struct {
 	Endpoints []string
 	V3        bool
-	Client    *http.Client
-}
-
-func (e *Etcd) client() *http.Client {
-	if e.Client != nil {
-		return e.Client
-	}
-	return &http.Client{Timeout: 10 * time.Second}
+	// Curl is the curl command; default "curl" from PATH.
+	Curl []string
 }
 
 // do tries each endpoint in turn.
 func (e *Etcd) do(ctx context.Context, method, path string, body []byte) ([]byte, int, error) {
 	var lastErr error
 	for _, ep := range e.Endpoints {
-		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(ep, "/")+path, bytes.NewReader(body))
-		if err != nil {
-			return nil, 0, err
-		}
+		req := httpRequest{Method: method, URL: strings.TrimRight(ep, "/") + path, Body: body, Timeout: etcdTimeout, Limit: 16 << 20}
 		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
+			req.Header = []string{"Content-Type: application/json"}
 		}
-		resp, err := e.client().Do(req)
+		code, b, err := req.do(ctx, e.Curl)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-		resp.Body.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		return b, resp.StatusCode, nil
+		return b, code, nil
 	}
 	if lastErr == nil {
 		lastErr = fmt.Errorf("no etcd endpoint configured")
@@ -85,10 +72,10 @@ func (e *Etcd) List(ctx context.Context, prefix string) (map[string]string, erro
 	if err != nil {
 		return nil, fmt.Errorf("etcd: %v", err)
 	}
-	if code == http.StatusNotFound {
+	if code == 404 {
 		return out, nil
 	}
-	if code != http.StatusOK {
+	if code != 200 {
 		return nil, fmt.Errorf("etcd: GET %s: status %d: %s", prefix, code, bytes.TrimSpace(b))
 	}
 	type node struct {
@@ -124,7 +111,7 @@ func (e *Etcd) DeletePrefix(ctx context.Context, prefix string) error {
 	if err != nil {
 		return fmt.Errorf("etcd: %v", err)
 	}
-	if code != http.StatusOK && code != http.StatusNotFound {
+	if code != 200 && code != 404 {
 		return fmt.Errorf("etcd: DELETE %s: status %d: %s", prefix, code, bytes.TrimSpace(b))
 	}
 	return nil
@@ -141,7 +128,7 @@ func (e *Etcd) range3(ctx context.Context, prefix, op string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd: %v", err)
 	}
-	if code != http.StatusOK {
+	if code != 200 {
 		return nil, fmt.Errorf("etcd: %s %s: status %d: %s", op, prefix, code, bytes.TrimSpace(b))
 	}
 	return b, nil

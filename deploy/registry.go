@@ -2,11 +2,11 @@ package deploy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -24,15 +24,18 @@ const (
 // a few KB).
 const maxManifest = 4 << 20
 
-// Registry reads image configs over the registry HTTP API v2.
+// registryTimeout bounds each request to the registry.
+const registryTimeout = 30 * time.Second
+
+// Registry reads image configs over the registry HTTP API v2, with curl.
 type Registry struct {
 	// Host is the operator's registry, host[:port][/path].
 	Host string
-	// Client defaults to a client with a 30 s timeout.
-	Client *http.Client
 	// Scheme is "http" or "https"; default https, http for a loopback host
 	// (docker treats loopback registries as insecure too).
 	Scheme string
+	// Curl is the curl command; default "curl" from PATH.
+	Curl []string
 }
 
 func (r *Registry) base() (scheme, host, prefix string) {
@@ -40,11 +43,7 @@ func (r *Registry) base() (scheme, host, prefix string) {
 	scheme = r.Scheme
 	if scheme == "" {
 		scheme = "https"
-		h := host
-		if hh, _, err := net.SplitHostPort(host); err == nil {
-			h = hh
-		}
-		if ip := net.ParseIP(h); h == "localhost" || ip != nil && ip.IsLoopback() {
+		if isLoopback(host) {
 			scheme = "http"
 		}
 	}
@@ -54,48 +53,52 @@ func (r *Registry) base() (scheme, host, prefix string) {
 	return scheme, host, prefix
 }
 
-func (r *Registry) get(ctx context.Context, path string, accept ...string) ([]byte, http.Header, error) {
+// isLoopback reports whether host[:port] names this machine: localhost, or
+// a loopback IPv4 or [IPv6] address.
+func isLoopback(hostport string) bool {
+	h := hostport
+	if rest, ok := strings.CutPrefix(h, "["); ok {
+		h, _, _ = strings.Cut(rest, "]")
+	} else if strings.Count(h, ":") == 1 {
+		h, _, _ = strings.Cut(h, ":")
+	}
+	ip, err := netip.ParseAddr(h)
+	return h == "localhost" || err == nil && ip.IsLoopback()
+}
+
+func (r *Registry) get(ctx context.Context, path string, accept ...string) ([]byte, error) {
 	scheme, host, _ := r.base()
-	req, err := http.NewRequestWithContext(ctx, "GET", scheme+"://"+host+path, nil)
-	if err != nil {
-		return nil, nil, err
-	}
+	req := httpRequest{Method: "GET", URL: scheme + "://" + host + path, Timeout: registryTimeout, Limit: maxManifest}
 	for _, a := range accept {
-		req.Header.Add("Accept", a)
+		req.Header = append(req.Header, "Accept: "+a)
 	}
-	c := r.Client
-	if c == nil {
-		c = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := c.Do(req)
+	code, b, err := req.do(ctx, r.Curl)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxManifest))
-	if err != nil {
-		return nil, nil, err
+	if code != 200 {
+		return nil, fmt.Errorf("GET %s: HTTP %d", req.URL, code)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("GET %s: %s", req.URL, resp.Status)
-	}
-	return b, resp.Header, nil
+	return b, nil
 }
 
 // ImageConfig returns the config blob of repo:tag (repo without the
-// registry's path) and the manifest's digest. A manifest list or OCI index is
-// resolved to this machine's platform (linux/GOARCH).
+// registry's path) and the manifest's digest: the sha256 of the bytes the
+// registry served for the tag, which is what its Docker-Content-Digest
+// names. A manifest list or OCI index is resolved to this machine's platform
+// (linux/GOARCH).
 func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []byte, digest string, err error) {
 	_, _, prefix := r.base()
 	name := prefix + repo
 	ref := tag
 	for hop := 0; hop < 2; hop++ {
-		body, hdr, err := r.get(ctx, "/v2/"+name+"/manifests/"+ref, mediaDockerManifest, mediaOCIManifest, mediaDockerList, mediaOCIIndex)
+		body, err := r.get(ctx, "/v2/"+name+"/manifests/"+ref, mediaDockerManifest, mediaOCIManifest, mediaDockerList, mediaOCIIndex)
 		if err != nil {
 			return nil, "", err
 		}
 		if digest == "" {
-			digest = hdr.Get("Docker-Content-Digest")
+			sum := sha256.Sum256(body)
+			digest = "sha256:" + hex.EncodeToString(sum[:])
 		}
 		var m struct {
 			MediaType string `json:"mediaType"`
@@ -129,7 +132,7 @@ func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []
 		if !strings.HasPrefix(m.Config.Digest, "sha256:") {
 			return nil, "", fmt.Errorf("manifest of %s:%s names no config blob", name, tag)
 		}
-		config, _, err = r.get(ctx, "/v2/"+name+"/blobs/"+m.Config.Digest)
+		config, err = r.get(ctx, "/v2/"+name+"/blobs/"+m.Config.Digest)
 		return config, digest, err
 	}
 	return nil, "", fmt.Errorf("manifest of %s:%s: nested manifest lists", name, tag)

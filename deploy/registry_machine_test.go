@@ -129,7 +129,7 @@ func testRegistryOCI(t *testing.T, m *sandbox.Machine) {
 		"manifests":     []ociDescriptor{other, this},
 	})
 
-	reg := &deploy.Registry{Host: "127.0.0.1:5000", Client: m.HTTPClient()}
+	reg := &deploy.Registry{Host: "127.0.0.1:5000", Curl: m.InNetwork("curl")}
 	for _, tc := range []struct{ tag, digest string }{{"v1", digestOf(man)}, {"multi", digestOf(index)}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		got, digest, err := reg.ImageConfig(ctx, "ocitest", tc.tag)
