@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -38,7 +37,7 @@ type Deployer struct {
 	Etcd *Etcd
 	// StartTimeout bounds the wait for a release's instances (default 2m);
 	// Grace is how long an instance without ports must stay active (default
-	// 3s); Poll is the polling interval (default 200ms); ToolTimeout bounds
+	// 3s); Poll is the polling interval (default 100ms); ToolTimeout bounds
 	// each fleetctl/systemctl call (default 1m).
 	StartTimeout, Grace, Poll, ToolTimeout time.Duration
 }
@@ -273,49 +272,8 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 		return err
 	}
 	s.d.say("Building %s (%s)", short(rev), name)
-	fctx, stopFollow := context.WithCancel(ctx)
-	followed := make(chan struct{})
-	lines := make(chan struct{}, 1)
-	pr, pw := io.Pipe()
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			fmt.Fprintf(s.d.out(), "-----> %s\n", sc.Text())
-			select {
-			case lines <- struct{}{}:
-			default:
-			}
-		}
-		io.Copy(io.Discard, pr)
-		close(followed)
-	}()
-	go func() {
-		s.drv.Follow(fctx, name, pw)
-		pw.Close()
-	}()
-	// finish stops following once the unit is done. The journal may still
-	// hold the build's last lines (the push's digest, a failure's cause)
-	// that the follower has not passed on yet: wait until it has been
-	// quiet for a while, within a bound, so a busy host does not cut them.
-	finish := func() {
-		bound := time.NewTimer(5 * time.Second)
-		defer bound.Stop()
-	quiet:
-		for {
-			select {
-			case <-lines:
-			case <-time.After(500 * time.Millisecond):
-				break quiet
-			case <-bound.C:
-				break quiet
-			case <-followed:
-				break quiet
-			}
-		}
-		stopFollow()
-		<-followed
-	}
+	f := startFollow(ctx, s.drv, name, s.d.out())
+	finish := func() { f.finish(ctx, s.drv) }
 	if err := s.drv.Start(tctx, name); err != nil {
 		finish()
 		return err
@@ -350,14 +308,14 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 			cancel()
 			return envErr("build", "%s did not finish within %v", name, timeout)
 		}
-		if err := sleep(ctx, s.d.poll()); err != nil {
+		if err := f.wait(ctx, s.d.poll()); err != nil {
 			finish()
 			return envErr("build", "%v", err)
 		}
 	}
 }
 
-func (d *Deployer) poll() time.Duration { return orDefault(d.Poll, 200*time.Millisecond) }
+func (d *Deployer) poll() time.Duration { return orDefault(d.Poll, 100*time.Millisecond) }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
