@@ -14,9 +14,9 @@ import (
 // deploy speaks HTTP to the registry and to etcd through curl, as it drives
 // docker, systemctl and fleetctl through their commands. Go's net/http and
 // crypto/tls would be linked into nap-render, whose every start (render,
-// check, the pre-receive hook) would pay for them: 4.8 MB of binary and
-// 0.12x of the seed's render time (BENCHMARKS.md, "what nap-render's
-// start-up pays for"). curl brings TLS with the system's roots, proxies
+// check, the pre-receive hook) would pay for them: 4.9 MB of binary and
+// 0.12x of the seed's render time (BENCHMARKS.md, render, "what the
+// start-up paid for"). curl brings TLS with the system's roots, proxies
 // (HTTPS_PROXY), redirects (registries send blobs to their storage) and
 // chunked replies; a deploy makes a handful of requests, for which a
 // process each costs nothing next to a docker build.
@@ -51,8 +51,12 @@ func (r httpRequest) do(ctx context.Context, argv []string) (int, []byte, error)
 		"--proto", "=http,https", "--proto-redir", "=http,https",
 		"--max-time", strconv.FormatFloat(r.Timeout.Seconds(), 'f', 3, 64),
 		"--max-filesize", strconv.FormatInt(r.Limit, 10),
-		"--request", r.Method,
 		"--write-out", curlStatusSep + "%{http_code}",
+	}
+	if r.Method != "GET" {
+		// not for GET: with --location, --request would also be used for
+		// a redirect that asks for GET
+		args = append(args, "--request", r.Method)
 	}
 	for _, h := range r.Header {
 		args = append(args, "--header", h)
