@@ -428,6 +428,7 @@ func TestSystemdMachine(t *testing.T) {
 	})
 
 	t.Run("registry client reads an OCI image", func(t *testing.T) { testRegistryOCI(t, m) })
+	t.Run("registry client reads over https, verifying the certificate", func(t *testing.T) { testRegistryTLS(t, m) })
 
 	// The machine's etcd serves v3 too: the same app, destroyed above,
 	// deployed and redeployed announcing over v3.

@@ -5,12 +5,22 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -154,4 +164,96 @@ func testRegistryOCI(t *testing.T, m *sandbox.Machine) {
 	if _, _, err := reg.ImageConfig(ctx, "ocitest", "missing"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("ImageConfig of a missing tag: %v; want a 404 named", err)
 	}
+}
+
+// testRegistryTLS serves the machine's registry storage over HTTPS too,
+// with a certificate from a CA made here, and reads the image of
+// testRegistryOCI through it: at the machine's own address (not loopback,
+// so https by default), with curl trusting that CA, and then with curl's
+// own roots, which must refuse the certificate.
+func testRegistryTLS(t *testing.T, m *sandbox.Machine) {
+	sandbox.Tool(t, "curl")
+	ca, caKey := newCert(t, nil, nil, "nap test CA", nil)
+	cert, key := newCert(t, ca, caKey, "registry", net.ParseIP(m.IP))
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	must(t, err)
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	must(t, os.WriteFile(caFile, pemBlock("CERTIFICATE", ca.Raw), 0o644))
+	must(t, m.WriteFile("/etc/docker/registry-tls/cert.pem", pemBlock("CERTIFICATE", cert.Raw), 0o644))
+	must(t, m.WriteFile("/etc/docker/registry-tls/key.pem", pemBlock("PRIVATE KEY", keyDER), 0o600))
+	must(t, m.WriteFile("/etc/docker/registry-tls/config.yml", []byte(`version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+http:
+  addr: 0.0.0.0:5443
+  tls:
+    certificate: /etc/docker/registry-tls/cert.pem
+    key: /etc/docker/registry-tls/key.pem
+`), 0o644))
+	ctx := context.Background()
+	m.Exec(ctx, "chown", "docker-registry", "/etc/docker/registry-tls/key.pem")
+	res, err := m.Exec(ctx, "systemd-run", "--unit", "registry-tls", "--property", "User=docker-registry",
+		"/usr/bin/docker-registry", "serve", "/etc/docker/registry-tls/config.yml")
+	if err != nil || res.Code != 0 {
+		t.Fatalf("systemd-run registry-tls: %v %s", err, res)
+	}
+	defer m.Systemctl("stop", "registry-tls.service")
+
+	trusting := append([]string{"env", "CURL_CA_BUNDLE=" + caFile}, m.InNetwork("curl")...)
+	tls := &deploy.Registry{Host: m.IP + ":5443", Curl: trusting}
+	plain := &deploy.Registry{Host: "127.0.0.1:5000", Curl: m.InNetwork("curl")}
+	want, wantDigest, err := plain.ImageConfig(ctx, "ocitest", "v1")
+	must(t, err)
+	var got []byte
+	var digest string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, digest, err = tls.ImageConfig(ctx, "ocitest", "v1")
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the registry is starting
+	}
+	if err != nil || !bytes.Equal(got, want) || digest != wantDigest {
+		t.Fatalf("over https: %s, %s, %v; want %s, %s\n%s", got, digest, err, want, wantDigest, m.Journal("registry-tls.service"))
+	}
+	untrusting := &deploy.Registry{Host: m.IP + ":5443", Curl: m.InNetwork("curl")}
+	if _, _, err := untrusting.ImageConfig(ctx, "ocitest", "v1"); err == nil || !strings.Contains(err.Error(), "https://"+m.IP+":5443/") || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("over https with a CA curl does not trust: %v; want the URL and a certificate error", err)
+	}
+}
+
+// newCert makes an ECDSA certificate for cn signed by parent (self-signed
+// when parent is nil, then a CA), valid for ip if given.
+func newCert(t *testing.T, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, cn string, ip net.IP) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+	}
+	if parent == nil {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+		parent, parentKey = tmpl, key
+	} else {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{ip}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	must(t, err)
+	cert, err := x509.ParseCertificate(der)
+	must(t, err)
+	return cert, key
+}
+
+func pemBlock(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
