@@ -92,7 +92,12 @@ func (s *session) abort(ctx context.Context, rev, cur string, cause error) error
 					keep = append(keep, n)
 				}
 			}
-			s.destroy(ctx, keep)
+			err = s.destroy(ctx, keep)
+		}
+		if err != nil {
+			// the cause stays the error; what is left is not lost: the
+			// next deploy removes units of releases it does not run
+			s.d.say("Could not stop everything of %s (%v); the next deploy of %s removes what is left", short(rev), err, s.app)
 		}
 		s.st.SetStatus(rev, StatusFailed)
 	}

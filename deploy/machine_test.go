@@ -299,6 +299,43 @@ func TestSystemdMachine(t *testing.T) {
 		})
 	}
 
+	// systemctl hanging on start (after starting the units) and then
+	// failing to disable and stop them: the deploy is refused for the
+	// start, says what it could not clean up, and the next deploy removes
+	// what is left.
+	t.Run("systemctl hanging on start, then failing the clean-up", func(t *testing.T) {
+		s.t = t
+		p := filepath.Join(dir, "failing-cleanup")
+		must(t, os.MkdirAll(p, 0o755))
+		must(t, os.WriteFile(filepath.Join(p, "systemctl"), []byte("#!/bin/sh\n"+
+			"case \"$*\" in *hello.web."+rev3[:12]+"*)\n"+
+			"\tcase \"$1\" in\n"+
+			"\tstart) /usr/bin/systemctl \"$@\"; exec sleep 600;;\n"+
+			"\tstop|disable) echo \"Failed to $1 units: Access denied\" >&2; exit 4;;\n"+
+			"\tesac;;\n"+
+			"esac\n"+
+			"exec /usr/bin/systemctl \"$@\"\n"), 0o755))
+		s.refused(t, fault{path: p + ":" + systemPath, flags: []string{"--tool-timeout", "5s"}, want: []string{
+			"start: systemctl start --no-block " + unit3, "timed out",
+			"Could not stop everything of " + rev3[:12],
+			"the next deploy of hello removes what is left",
+		}}, rev3, rev2)
+		if got := s.sh("ls /etc/systemd/system | grep -c '^hello.web." + rev3[:12] + "' || true"); got == "0" {
+			t.Fatalf("no unit file of the refused release left: the clean-up did not fail")
+		}
+		out, code := s.deploy(rev2)
+		if code != 0 || !strings.Contains(out, "a deploy left behind") {
+			t.Errorf("the next deploy: exit %d, want 0 and the left units removed:\n%s", code, out)
+		}
+		pattern := "'hello.web." + rev3[:12] + "*'"
+		if got := s.sh("systemctl list-units --all --plain --no-legend " + pattern + " | wc -l; ls /etc/systemd/system | grep -c '^hello.web." + rev3[:12] + "' || true"); got != "0\n0" {
+			t.Errorf("units of the refused release left after the next deploy (loaded, files): %q", got)
+		}
+		if body, err := s.get(); err != nil || !strings.Contains(body, rev2) {
+			t.Errorf("rev2 stopped answering: %q %v", body, err)
+		}
+	})
+
 	t.Run("concurrent deploy is refused at once", func(t *testing.T) {
 		s.t = t
 		holder := make(chan error, 1)
