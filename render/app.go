@@ -37,6 +37,7 @@ func parseApp(file string, data []byte, cfg *Config) error {
 				if s, err = repoPath(s, key == "context"); err != nil {
 					return d.errf(v, "%s: %v", key, err)
 				}
+				cfg.where[key] = v.Line
 				if key == "context" {
 					app.Context = s
 				} else {
@@ -49,10 +50,14 @@ func parseApp(file string, data []byte, cfg *Config) error {
 					}
 				}
 			case "build_args":
-				app.BuildArgs, err = d.vars(v, key)
+				if app.BuildArgs, err = d.vars(v, key); err == nil {
+					err = d.checkVarsLimit(k, key, app.BuildArgs, op.Limits)
+				}
 			case "env":
 				if app.Env, err = d.vars(v, key); err == nil {
-					err = d.checkEnv(v)
+					if err = d.checkEnv(v); err == nil {
+						err = d.checkVarsLimit(k, key, app.Env, op.Limits)
+					}
 				}
 			case "memory":
 				if app.Memory, err = d.size(v, key); err != nil {
@@ -148,6 +153,9 @@ func contains(list []string, s string) bool {
 }
 
 func (d doc) processes(n *yaml.Node, cfg *Config) error {
+	if max := cfg.Operator.Limits.MaxProcesses; n.Kind == yaml.MappingNode && len(n.Content)/2 > max {
+		return d.errf(n, "processes: %d processes; this host allows %d per app (limits.max_processes)", len(n.Content)/2, max)
+	}
 	return d.fields(n, "processes", func(name string, k, v *yaml.Node) error {
 		if err := validProcess(name); err != nil {
 			return d.errf(k, "processes: %v", err)

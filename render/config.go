@@ -65,11 +65,21 @@ type Builder struct{ MachineID string }
 // Machines limits what apps may ask of the scheduler.
 type Machines struct{ AllowedMetadata []string }
 
-// Limits bound what an app may ask for.
+// Limits bound what an app may ask for; every one is checked before the
+// build, on what the pushed tree declares.
 type Limits struct {
-	MaxInstances int   // default 20
-	MaxMemory    int64 // bytes; default 2g
+	MaxInstances int   // instances of one process; default 20
+	MaxMemory    int64 // bytes per container; default 2g
+	MaxPorts     int   // published ports per app, a range counting each port; default 64
+	MaxEnv       int   // env keys per app, and build_args keys; default 256 (and MaxEnvBytes in all)
+	MaxProcesses int   // processes per app; default 16
+	MaxTree      int64 // bytes of the pushed tree's files; default 512m
+	MaxFiles     int   // files (and symlinks) in the pushed tree; default 100000
 }
+
+// MaxEnvBytes bounds an app's environment (and its build_args) as docker
+// receives it, NAME=VALUE lines together.
+const MaxEnvBytes = 64 << 10
 
 // App is the app's nap.yaml: untrusted.
 type App struct {
@@ -132,7 +142,8 @@ func DefaultOperator() Operator {
 			Host:      "%H",
 			Endpoints: []string{"http://127.0.0.1:2379"},
 		},
-		Limits: Limits{MaxInstances: 20, MaxMemory: 2 << 30},
+		Limits: Limits{MaxInstances: 20, MaxMemory: 2 << 30, MaxPorts: 64, MaxEnv: 256,
+			MaxProcesses: 16, MaxTree: 512 << 20, MaxFiles: 100000},
 	}
 }
 
@@ -154,6 +165,35 @@ func ParseConfigFiles(operatorName string, operatorYAML []byte, appName string, 
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// Where returns the file and line at which nap.yaml set field
+// ("dockerfile", "context", "processes.web.instances"); line 0 when the
+// value is a default.
+func (c *Config) Where(field string) (file string, line int) {
+	file = c.appFile
+	if file == "" {
+		file = AppFile
+	}
+	return file, c.where[field]
+}
+
+// ParseAppConfig parses the app's nap.yaml (nil: none), named appName in
+// errors, onto an operator config parsed before.
+func ParseAppConfig(op Operator, appName string, appYAML []byte) (*Config, error) {
+	cfg := &Config{Operator: op, appFile: appName, where: map[string]int{}}
+	if err := parseApp(appName, appYAML, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// ParseOperator parses the operator config (nil: all defaults), named
+// file in errors.
+func ParseOperator(file string, data []byte) (Operator, error) {
+	op := DefaultOperator()
+	err := parseOperator(file, data, &op)
+	return op, err
 }
 
 // Overrides are the command line's settings that win over both files.

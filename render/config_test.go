@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ discovery: {etcd: v3, prefix: /apps/prod, ttl: 30, host: 10.0.0.7, endpoints: ["
 fleet: {endpoint: "http://10.0.0.1:49153", tunnel: "core@10.0.0.1", driver: api}
 builder: {machine_id: 0123456789abcdef0123456789abcdef}
 machines: {allowed_metadata: [disk=ssd, region=eu]}
-limits: {max_instances: 4, max_memory: 1g}
+limits: {max_instances: 4, max_memory: 1g, max_ports: 10, max_env: 20, max_processes: 3, max_tree: 64m, max_files: 5000}
 `
 	app := `# comment
 instances: 2
@@ -72,7 +73,8 @@ processes:
 			Fleet:    Fleet{Endpoint: "http://10.0.0.1:49153", Tunnel: "core@10.0.0.1", Driver: "api"},
 			Builder:  Builder{MachineID: "0123456789abcdef0123456789abcdef"},
 			Machines: Machines{AllowedMetadata: []string{"disk=ssd", "region=eu"}},
-			Limits:   Limits{MaxInstances: 4, MaxMemory: 1 << 30},
+			Limits: Limits{MaxInstances: 4, MaxMemory: 1 << 30, MaxPorts: 10, MaxEnv: 20, MaxProcesses: 3,
+				MaxTree: 64 << 20, MaxFiles: 5000},
 		},
 		App: App{
 			Dockerfile: "docker/Dockerfile.prod", Context: "docker", Stage: "runtime",
@@ -121,6 +123,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"env NAP_", "", "env: {NAP_RELEASE: x}\n", `nap.yaml:1: env: "NAP_RELEASE" is set by nap`},
 		{"env too long", "", "env: {A: " + strings.Repeat("x", 1025) + "}\n", "nap.yaml:1: env.A: a value may be 1024 bytes at most, this one is 1025"},
 		{"build arg newline", "", "build_args: {V: \"1\\r2\"}\n", "nap.yaml:1: build_args.V: a value cannot hold a line break"},
+		{"env over max_env", "limits: {max_env: 2}\n", "env:\n  A: 1\n  B: 2\n  C: 3\n", "nap.yaml:1: env: 3 variables; this host allows 2 per app (limits.max_env)"},
+		{"env over 64 KiB", "", "env:\n" + manyVars(70, 1000), "nap.yaml:1: env: 68 KiB in all; this host allows 64 KiB per app"},
+		{"build_args over max_env", "limits: {max_env: 1}\n", "build_args: {A: 1, B: 2}\n", "nap.yaml:1: build_args: 2 variables; this host allows 1 per app (limits.max_env)"},
+		{"processes over max_processes", "limits: {max_processes: 2}\n", "processes:\n  a: {}\n  b: {}\n  c: {}\n", "nap.yaml:2: processes: 3 processes; this host allows 2 per app (limits.max_processes)"},
+		{"max_ports zero", "limits: {max_ports: 0}\n", "", "config.yaml:1: limits.max_ports: 0 is out of range: use 1 to 65535"},
+		{"max_tree bad", "limits: {max_tree: lots}\n", "", `config.yaml:1: limits.max_tree: invalid size "lots"`},
 		{"dockerfile absolute", "", "dockerfile: /etc/passwd\n", `nap.yaml:1: dockerfile: "/etc/passwd" is absolute`},
 		{"dockerfile escapes", "", "dockerfile: a/../../x\n", `nap.yaml:1: dockerfile: "a/../../x" leaves the repository`},
 		{"context escapes", "", "context: ..\n", `nap.yaml:1: context: ".." leaves the repository`},
@@ -229,4 +237,13 @@ func TestApply(t *testing.T) {
 			t.Errorf("Apply(%+v) = nil, want an error", o)
 		}
 	}
+}
+
+// manyVars is n env lines "  Vi: xxx…" with values of size bytes.
+func manyVars(n, size int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  V%d: %s\n", i, strings.Repeat("x", size))
+	}
+	return b.String()
 }

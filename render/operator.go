@@ -102,6 +102,16 @@ func parseOperator(file string, data []byte, op *Operator) error {
 					if err == nil && op.Limits.MaxMemory < minMemory {
 						err = d.errf(v, "limits.max_memory: below docker's minimum of 6m")
 					}
+				case "max_ports":
+					op.Limits.MaxPorts, err = d.integer(v, "limits.max_ports", 1, 65535)
+				case "max_env":
+					op.Limits.MaxEnv, err = d.integer(v, "limits.max_env", 1, 10000)
+				case "max_processes":
+					op.Limits.MaxProcesses, err = d.integer(v, "limits.max_processes", 1, 1000)
+				case "max_tree":
+					op.Limits.MaxTree, err = d.size(v, "limits.max_tree")
+				case "max_files":
+					op.Limits.MaxFiles, err = d.integer(v, "limits.max_files", 1, 100000000)
 				default:
 					return d.unknown("limits", k)
 				}

@@ -67,6 +67,9 @@ func makePlan(img *dockerfile.Image, cfg *Config, built *dockerfile.Image) (*pla
 		}
 		p.procs = append(p.procs, pr)
 	}
+	if err := p.checkPorts(cfg, built != nil); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -441,3 +441,33 @@ func TestCheck(t *testing.T) {
 		t.Errorf("hello: %q, %v; want no warnings", warnings, err)
 	}
 }
+
+func TestRenderMaxPorts(t *testing.T) {
+	const op = "limits: {max_ports: 8}\n"
+	// A range counts each port; the limit is per app, over every process.
+	df := "FROM scratch\nEXPOSE 8080 20000-20959\nCMD [\"/app\"]\n"
+	_, err := Render(parseImage(t, df), mustConfig(t, op, ""), Release{App: "hello", Rev: testRev})
+	var de *dockerfile.Error
+	const want = "Dockerfile: the app publishes 961 ports (8080/tcp, 20000-20959/tcp); this host allows 8 per app (limits.max_ports): EXPOSE fewer, or list the ones to publish in processes.web.ports of nap.yaml"
+	if !errors.As(err, &de) || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	// Listing the ports to publish keeps within the limit.
+	if _, err := Render(parseImage(t, df), mustConfig(t, op, "processes:\n  web: {ports: [8080]}\n"), Release{App: "hello", Rev: testRev}); err != nil {
+		t.Errorf("with ports listed: %v", err)
+	}
+	// A base image's inherited EXPOSE is held to the limit after the build.
+	ext := parseImage(t, "FROM base\nCMD [\"/app\"]\n")
+	cfg := mustConfig(t, op, "")
+	if _, err := Render(ext, cfg, Release{App: "hello", Rev: testRev}); err != nil {
+		t.Fatalf("before the build: %v", err)
+	}
+	built := &dockerfile.Image{Ports: []dockerfile.Port{{Start: 7000, End: 7099, Proto: "udp"}}, Cmd: &dockerfile.Command{Args: []string{"/app"}}}
+	_, err = Render(ext, cfg, Release{App: "hello", Rev: testRev, Built: built})
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "the built image exposes more than its Dockerfile: publishes 100 ports (7000-7099/udp); this host allows 8 per app") {
+		t.Errorf("built: err = %v", err)
+	}
+	if _, err := Check(parseImage(t, df), mustConfig(t, op, "")); !errors.As(err, &de) {
+		t.Errorf("Check: err = %v, want the limit", err)
+	}
+}
