@@ -3,16 +3,15 @@ package deploy
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/source"
 	"github.com/nap-paas/nap/unit"
 )
 
@@ -150,11 +149,17 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 	defer s.close()
 
 	d.say("Deploying %s %s", app, short(rev))
-	env := d.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	if err := ExportTree(gitDir, rev, s.st.SrcDir(rev), env); err != nil {
+	released := false
+	defer func() {
+		// A push that did not become a release leaves no tree behind; one
+		// that did keeps it until Prune removes the release.
+		if !released {
+			if _, err := s.st.Release(rev); err != nil {
+				os.RemoveAll(s.st.SrcDir(rev))
+			}
+		}
+	}()
+	if err := s.export(ctx, gitDir, rev); err != nil {
 		return err
 	}
 	files, rendered, err := s.render(rev, nil)
@@ -182,10 +187,30 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 	} else if err := s.st.WriteRelease(rel, files); err != nil {
 		return envErr("write release", "%s: %v", s.st.ReleaseDir(rev), err)
 	}
+	released = true
 	if err := s.activate(ctx, rel, files); err != nil {
 		return err
 	}
 	return nil
+}
+
+// export writes the tree of rev into STATE/APP/src/REV, within the
+// operator's limits.
+func (s *session) export(ctx context.Context, gitDir, rev string) error {
+	repo := source.Repo{GitDir: gitDir, Env: s.d.Env}
+	if err := repo.Export(ctx, rev, s.st.SrcDir(rev), s.cfg.Operator.Limits); err != nil {
+		return treeErr("export", err)
+	}
+	return nil
+}
+
+// treeErr classifies what reading the pushed tree returned: the tree's
+// fault is the pusher's to fix; anything else is the machine's.
+func treeErr(step string, err error) error {
+	if source.IsTreeFault(err) {
+		return &Error{Kind: KindInput, Step: step, Err: err}
+	}
+	return &Error{Kind: KindEnv, Step: step, Err: err}
 }
 
 // renderResult is what deploy needs of a render besides the files.
@@ -196,25 +221,19 @@ type renderResult struct {
 
 // render renders the exported tree of rev (built: the image's config, or nil).
 func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *renderResult, error) {
-	src := s.st.SrcDir(rev)
-	appYAML, err := os.ReadFile(filepath.Join(src, "nap.yaml"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	tree, err := source.Open(s.st.SrcDir(rev))
+	if err != nil {
 		return nil, nil, envErr("render", "%v", err)
 	}
-	cfg, err := s.d.config(appYAML)
+	defer tree.Close()
+	cfg, err := tree.AppConfig(s.cfg.Operator)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, treeErr("render", err)
 	}
 	s.cfg = cfg
-	dfPath := filepath.Join(src, filepath.FromSlash(cfg.App.Dockerfile))
-	f, err := os.Open(dfPath)
+	img, err := tree.Image(cfg)
 	if err != nil {
-		return nil, nil, inputErr("render", "%s: %v: add it to the repository, or name another file with dockerfile: in nap.yaml", cfg.App.Dockerfile, errors.Unwrap(err))
-	}
-	img, err := dockerfile.Parse(cfg.App.Dockerfile, f, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
-	f.Close()
-	if err != nil {
-		return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
+		return nil, nil, treeErr("render", err)
 	}
 	units, err := render.Render(img, cfg, render.Release{App: s.app, Rev: rev, MachineID: s.d.machineID(), Built: built})
 	if err != nil {

@@ -30,11 +30,7 @@ func (d *Deployer) RenderRev(ctx context.Context, app, gitDir, rev string) ([]Un
 	}
 	defer os.RemoveAll(tmp)
 	s := &session{d: d, app: app, cfg: cfg, st: AppState{Dir: tmp}}
-	env := d.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	if err := ExportTree(gitDir, rev, s.st.SrcDir(rev), env); err != nil {
+	if err := s.export(ctx, gitDir, rev); err != nil {
 		return nil, nil, err
 	}
 	var built *dockerfile.Image

@@ -50,6 +50,8 @@ func TestReleasesCurrentAndPrune(t *testing.T) {
 		}
 		os.MkdirAll(st.SrcDir(rev), 0o755)
 	}
+	orphan := strings.Repeat("e", 40) // a push killed before it became a release
+	os.MkdirAll(st.SrcDir(orphan), 0o755)
 	if cur, err := st.Current(); cur != "" || err != nil {
 		t.Errorf("Current before any switch = %q, %v", cur, err)
 	}
@@ -89,6 +91,12 @@ func TestReleasesCurrentAndPrune(t *testing.T) {
 	if _, err := os.Stat(st.SrcDir(revs[1])); !os.IsNotExist(err) {
 		t.Errorf("src of a pruned release is still there")
 	}
+	if _, err := os.Stat(st.SrcDir(orphan)); !os.IsNotExist(err) {
+		t.Errorf("src of a push that never became a release is still there")
+	}
+	if _, err := os.Stat(st.SrcDir(revs[2])); err != nil {
+		t.Errorf("src of a kept release: %v", err)
+	}
 }
 
 // TestWriteReleaseFullDisk: on a full disk nothing half-written appears
@@ -109,42 +117,6 @@ func TestWriteReleaseFullDisk(t *testing.T) {
 	es, _ := os.ReadDir(filepath.Join(st.Dir, "releases"))
 	if len(es) != 0 {
 		t.Errorf("leftovers in releases/: %v", es)
-	}
-}
-
-func TestExportTree(t *testing.T) {
-	dir := t.TempDir()
-	bare := filepath.Join(dir, "app.git")
-	work := filepath.Join(dir, "work")
-	git := gitIn(t)
-	git(dir, "init", "-q", "--bare", bare)
-	git(dir, "init", "-q", work)
-	os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
-	os.MkdirAll(filepath.Join(work, "sub"), 0o755)
-	os.WriteFile(filepath.Join(work, "sub", "x"), []byte("x"), 0o644)
-	git(work, "add", ".")
-	git(work, "commit", "-qm", "one")
-	rev := git(work, "rev-parse", "HEAD")
-	git(work, "push", "-q", bare, "HEAD:refs/heads/master")
-
-	dst := filepath.Join(dir, "state", "src", rev)
-	if err := ExportTree(bare, rev, dst, os.Environ()); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(filepath.Join(dst, "sub", "x")); err != nil || string(b) != "x" {
-		t.Errorf("exported sub/x = %q, %v", b, err)
-	}
-	// a second export replaces the tree
-	os.WriteFile(filepath.Join(dst, "stray"), nil, 0o644)
-	if err := ExportTree(bare, rev, dst, os.Environ()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dst, "stray")); !os.IsNotExist(err) {
-		t.Errorf("a re-export must replace the tree")
-	}
-	err := ExportTree(bare, strings.Repeat("0", 40), filepath.Join(dir, "state", "src", "zero"), os.Environ())
-	if KindOf(err) != KindInput || !strings.Contains(err.Error(), "is not a commit") {
-		t.Errorf("export of a missing commit: %v", err)
 	}
 }
 
@@ -177,36 +149,6 @@ func TestUnitRelease(t *testing.T) {
 		if got := unitRelease("hello", name); got != want {
 			t.Errorf("unitRelease(%q) = %q, want %q", name, got, want)
 		}
-	}
-}
-
-// TestExportTreeFullDisk: an export that runs out of space leaves no tree
-// under the revision's name and says so as an environment error.
-func TestExportTreeFullDisk(t *testing.T) {
-	dir := t.TempDir()
-	bare := filepath.Join(dir, "app.git")
-	work := filepath.Join(dir, "work")
-	run := gitIn(t)
-	run(dir, "init", "-q", "--bare", bare)
-	run(dir, "init", "-q", work)
-	os.WriteFile(filepath.Join(work, "big"), []byte(strings.Repeat("x", 256<<10)), 0o644)
-	run(work, "add", ".")
-	run(work, "commit", "-qm", "big")
-	rev := run(work, "rev-parse", "HEAD")
-	run(work, "push", "-q", bare, "HEAD:refs/heads/master")
-	state := filepath.Join(dir, "state")
-	os.Mkdir(state, 0o755)
-	tmpfs(t, state)
-	dst := filepath.Join(state, "src", rev)
-	err := ExportTree(bare, rev, dst, os.Environ())
-	if err == nil || KindOf(err) != KindEnv {
-		t.Fatalf("export onto a full disk = %v; want an environment error", err)
-	}
-	if _, err := os.Stat(dst); !os.IsNotExist(err) {
-		t.Errorf("a half-written tree exists under the revision's name")
-	}
-	if es, _ := os.ReadDir(filepath.Join(state, "src")); len(es) != 0 {
-		t.Errorf("leftovers: %v", es)
 	}
 }
 

@@ -24,12 +24,6 @@ build, ...) go to stderr and do not change the exit code.
 flags:
 `
 
-// checkTree, when set, exports the tree of commit rev of app's repository
-// (the bare repository the command runs in) to a temporary directory, for
-// "check APP --rev REV". The deploy side of nap-render provides it; it
-// returns the directory and a function removing it.
-var checkTree func(app, rev string) (dir string, cleanup func(), err error)
-
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("check", flag.ContinueOnError)
 	var a appFlags
@@ -45,13 +39,13 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		dir = pos[0]
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			if checkTree == nil || a.rev == "" {
+			if a.rev == "" {
 				return usageErr("%s is not a directory: give an APPDIR, or APP --rev REV inside the app's bare repository", dir)
 			}
 			if a.app == "" {
 				a.app = dir
 			}
-			tree, cleanup, err := checkTree(a.app, a.rev)
+			tree, cleanup, err := exportCheckTree(a.app, a.rev, a.config)
 			if err != nil {
 				return err
 			}

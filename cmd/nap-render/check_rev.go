@@ -1,24 +1,32 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 
-	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/source"
 )
 
-// check APP --rev REV (check.go) reads the tree of REV of the bare
-// repository it runs in ($GIT_DIR, or the current directory) through
-// exportCheckTree: the same export a deploy does, into a temporary directory.
-func init() { checkTree = exportCheckTree }
-
-func exportCheckTree(app, rev string) (string, func(), error) {
+// exportCheckTree exports the tree of commit rev of the bare repository
+// check runs in ($GIT_DIR, or the current directory) to a temporary
+// directory, within the operator's limits, as a deploy would: for
+// "check APP --rev REV". It returns the directory and a function removing it.
+func exportCheckTree(app, rev, config string) (string, func(), error) {
 	if err := render.ValidApp(app); err != nil {
 		return "", nil, &exitError{exitInput, err}
 	}
 	if err := render.ValidRev(rev); err != nil {
 		return "", nil, &exitError{exitInput, err}
+	}
+	opPath, opData, err := readOptional(config, operatorConfigPath)
+	if err != nil {
+		return "", nil, err
+	}
+	op, err := render.ParseOperator(opPath, opData)
+	if err != nil {
+		return "", nil, err
 	}
 	tmp, err := os.MkdirTemp("", "nap-check-")
 	if err != nil {
@@ -26,9 +34,9 @@ func exportCheckTree(app, rev string) (string, func(), error) {
 	}
 	cleanup := func() { os.RemoveAll(tmp) }
 	tree := filepath.Join(tmp, app)
-	if err := deploy.ExportTree("", rev, tree, os.Environ()); err != nil {
+	if err := (source.Repo{}).Export(context.Background(), rev, tree, op.Limits); err != nil {
 		cleanup()
-		return "", nil, deployErr(err)
+		return "", nil, treeErr(err)
 	}
 	return tree, cleanup, nil
 }

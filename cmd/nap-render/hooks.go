@@ -80,6 +80,10 @@ func runHooks(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	op, err := loadOperator(*config)
+	if err != nil {
+		return &exitError{exitInput, err}
+	}
 	switch hooks.Mode(*mode) {
 	case hooks.ModeShell:
 		if *home == "" || *gitoliteHome != "" || *printOnly {
@@ -92,13 +96,33 @@ func runHooks(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return &exitError{exitEnv, err}
 		}
-		return nil
+		return limitPushSize(*home, op.Limits.MaxTree, stdout)
 	default: // gitolite: HookScript accepted no other mode
 		if *gitoliteHome == "" || *home != "" {
 			return usageErr("gitolite mode takes --gitolite-home DIR (not --home)")
 		}
-		return installGitolite(*gitoliteHome, script, *printOnly, stdout)
+		if err := installGitolite(*gitoliteHome, script, *printOnly, stdout); err != nil || *printOnly {
+			if *printOnly {
+				fmt.Fprintf(stdout, "would set receive.maxInputSize = %d in %s\n", op.Limits.MaxTree, filepath.Join(*gitoliteHome, ".gitconfig"))
+			}
+			return err
+		}
+		return limitPushSize(*gitoliteHome, op.Limits.MaxTree, stdout)
 	}
+}
+
+// limitPushSize makes git refuse pushes larger than limits.max_tree.
+func limitPushSize(home string, max int64, stdout io.Writer) error {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return &exitError{exitEnv, err}
+	}
+	c, err := hooks.LimitPushSize(git, home, max)
+	fmt.Fprintln(stdout, c)
+	if err != nil {
+		return &exitError{exitEnv, err}
+	}
+	return nil
 }
 
 func installGitolite(dir string, script []byte, dryRun bool, stdout io.Writer) error {

@@ -37,20 +37,17 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		dir = pos[0]
 	}
-	napPath, napData, err := readAppConfig(a.napFile, dir)
+	tree, cfg, err := a.openApp(render.DefaultOperator(), dir)
 	if err != nil {
 		return err
 	}
-	cfg, err := render.ParseConfigFiles(render.OperatorFile, nil, napPath, napData)
-	if err != nil {
-		return err
-	}
+	defer tree.Close()
 	if err := cfg.Apply(render.Overrides{Stage: a.stage, BuildArgs: a.buildArgs}); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	img, err := parseDockerfile(dir, cfg)
+	img, err := tree.Image(cfg)
 	if err != nil {
-		return err
+		return treeErr(err)
 	}
 	b, err := json.MarshalIndent(img, "", "  ")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/source"
 	"github.com/nap-paas/nap/unit"
 )
 
@@ -111,14 +112,15 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 	if err != nil {
 		return nil, err
 	}
-	napPath, napData, err := readAppConfig(a.napFile, dir)
+	op, err := render.ParseOperator(opPath, opData)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := render.ParseConfigFiles(opPath, opData, napPath, napData)
+	tree, cfg, err := a.openApp(op, dir)
 	if err != nil {
 		return nil, err
 	}
+	defer tree.Close()
 	if err := cfg.Apply(render.Overrides{Target: render.Target(a.target), Stage: a.stage, BuildArgs: a.buildArgs}); err != nil {
 		return nil, &exitError{exitUsage, err}
 	}
@@ -151,59 +153,44 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		r.rel.Rev, r.revSet = rev, err == nil
 	}
 
-	r.img, err = parseDockerfile(dir, cfg)
+	r.img, err = tree.Image(cfg)
 	if err != nil {
-		return nil, err
+		return nil, treeErr(err)
 	}
 	return r, nil
 }
 
-// parseDockerfile reads the Dockerfile nap.yaml names inside dir. A pushed
-// repository may hold a symlink named Dockerfile: one leading out of dir,
-// or to anything but a regular file, is refused, so that parse errors can
-// never quote another file of the host.
-func parseDockerfile(dir string, cfg *render.Config) (*dockerfile.Image, error) {
-	path := filepath.Join(dir, filepath.FromSlash(cfg.App.Dockerfile))
-	if err := insideApp(dir, path); err != nil {
-		return nil, err
+// openApp opens APPDIR as the tree it would be when pushed (source reads
+// it exactly as a deploy does) with its nap.yaml, or the -f file instead.
+func (a *appFlags) openApp(op render.Operator, dir string) (*source.Tree, *render.Config, error) {
+	tree, err := source.Open(dir)
+	if err != nil {
+		return nil, nil, fileErr(dir, err)
 	}
-	return dockerfile.ParseFile(path, dockerfile.Options{BuildArgs: cfg.App.BuildArgs, Stage: cfg.App.Stage})
+	var cfg *render.Config
+	if a.napFile != "" {
+		var data []byte
+		if _, data, err = readOptional(a.napFile, ""); err == nil {
+			cfg, err = render.ParseAppConfig(op, a.napFile, data)
+		}
+	} else {
+		cfg, err = tree.AppConfig(op)
+	}
+	if err != nil {
+		tree.Close()
+		return nil, nil, treeErr(err)
+	}
+	return tree, cfg, nil
 }
 
-// insideApp refuses path, a file of the app in dir, when it resolves to
-// somewhere outside dir or to anything but a regular file.
-func insideApp(dir, path string) error {
-	root, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return fileErr(dir, err)
+// treeErr gives an error of reading the app its exit code: 1 for the
+// tree's fault, 3 for the machine's.
+func treeErr(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) || source.IsTreeFault(err) {
+		return err
 	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return fileErr(path, err)
-	}
-	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return fmt.Errorf("%s: a symlink leading out of the app's directory: refused", path)
-	}
-	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file", path)
-	}
-	return nil
-}
-
-// readAppConfig reads the app's nap.yaml: the -f file, or APPDIR/nap.yaml
-// when there is one (held to the app's directory like the Dockerfile).
-func readAppConfig(given, dir string) (string, []byte, error) {
-	if given != "" {
-		return readOptional(given, "")
-	}
-	path := filepath.Join(dir, "nap.yaml")
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-		return path, nil, nil
-	}
-	if err := insideApp(dir, path); err != nil {
-		return path, nil, err
-	}
-	return readOptional("", path)
+	return &exitError{exitEnv, err}
 }
 
 // readOptional reads the file given by a flag (which must exist) or, when

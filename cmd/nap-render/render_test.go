@@ -169,13 +169,13 @@ func TestRenderInputErrors(t *testing.T) {
 		code       int
 		wantStderr string
 	}{
-		{map[string]string{}, nil, 1, "nap-render render: Dockerfile: no such file\n"},
+		{map[string]string{}, nil, 1, "nap-render render: Dockerfile does not exist: add it to the repository, or name another file with dockerfile: in nap.yaml\n"},
 		{map[string]string{"Dockerfile": "FROM scratch\nEXPOSE 99999\nCMD [\"/a\"]\n"}, nil, 1, "Dockerfile:2: EXPOSE"},
 		{map[string]string{"Dockerfile": renderTestDockerfile}, []string{"--config", "missing.yaml"}, 1, "missing.yaml: no such file"},
 		{map[string]string{"Dockerfile": renderTestDockerfile, "c.yaml": "target: k8s\n"}, []string{"--config", "c.yaml"}, 1, `c.yaml:1: target: "k8s": use fleet or systemd`},
 		{map[string]string{"Dockerfile": renderTestDockerfile, "x.yaml": "\nstage: \"a b\"\n"}, []string{"-f", "x.yaml"}, 1, `x.yaml:2: stage: invalid stage name "a b"`},
-		{map[string]string{"nap.yaml": "dockerfile: d/Dockerfile\n"}, nil, 1, "d/Dockerfile: no such file"},
-		{map[string]string{"nap.yaml": "dockerfile: sub\n", "sub/x": "1"}, nil, 1, "sub: not a regular file"},
+		{map[string]string{"nap.yaml": "dockerfile: d/Dockerfile\n"}, nil, 1, "nap.yaml:1: dockerfile: d/Dockerfile does not exist"},
+		{map[string]string{"nap.yaml": "dockerfile: sub\n", "sub/x": "1"}, nil, 1, "nap.yaml:1: dockerfile: sub is not a regular file"},
 	} {
 		dir := renderTestApp(t, tc.files)
 		args := append([]string{"render", "--config", "/dev/null", "--rev", renderTestRev}, tc.args...)
@@ -278,7 +278,7 @@ func TestRenderRefusesSymlinkedDockerfile(t *testing.T) {
 			args = append(args, "--config", "/dev/null", "--rev", renderTestRev)
 		}
 		code, out, errs := renderCLI(t, dir, args...)
-		if code != 1 || out != "" || !strings.Contains(errs, "Dockerfile: a symlink leading out of the app's directory: refused") || strings.Contains(errs, "SECRET") {
+		if code != 1 || out != "" || !strings.Contains(errs, "Dockerfile is a symlink that leaves the repository (to ") || strings.Contains(errs, "SECRET") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, out, errs)
 		}
 	}
@@ -290,17 +290,23 @@ func TestRenderRefusesSymlinkedDockerfile(t *testing.T) {
 		if cmd == "inspect" {
 			code, _, errs = renderCLI(t, dir, cmd)
 		}
-		if code != 1 || !strings.Contains(errs, "nap.yaml: a symlink leading out of the app's directory: refused") || strings.Contains(errs, "SECRET") {
+		if code != 1 || !strings.Contains(errs, "nap.yaml is a symlink that leaves the repository (to ") || strings.Contains(errs, "SECRET") {
 			t.Errorf("%s with nap.yaml -> secret: exit %d, stderr %q", cmd, code, errs)
 		}
 	}
 	os.Remove(filepath.Join(dir, "nap.yaml"))
 
-	// A symlink inside the app is fine.
+	// A symlink inside the app is refused too (docker would follow it as
+	// root; a pushed tree is read as it is committed), with what to do.
 	os.Remove(filepath.Join(dir, "Dockerfile"))
 	os.WriteFile(filepath.Join(dir, "Dockerfile.prod"), []byte(renderTestDockerfile), 0o644)
 	os.Symlink("Dockerfile.prod", filepath.Join(dir, "Dockerfile"))
+	const want = "nap-render check: Dockerfile is a symlink (to \"Dockerfile.prod\"): nap follows none here: commit the Dockerfile itself, or name it with dockerfile: in nap.yaml\n"
+	if code, _, errs := renderCLI(t, dir, "check", "--config", "/dev/null"); code != 1 || errs != want {
+		t.Errorf("symlink inside the app: exit %d, %q\nwant %q", code, errs, want)
+	}
+	os.WriteFile(filepath.Join(dir, "nap.yaml"), []byte("dockerfile: Dockerfile.prod\n"), 0o644)
 	if code, _, errs := renderCLI(t, dir, "check", "--config", "/dev/null"); code != 0 {
-		t.Errorf("symlink inside the app: exit %d, %s", code, errs)
+		t.Errorf("dockerfile: naming the target: exit %d, %s", code, errs)
 	}
 }

@@ -50,7 +50,8 @@ func runShell(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{exitEnv, err}
 	}
-	repo, err := hooks.Home(home).Prepare(req, "")
+	h := hooks.Home(home)
+	repo, created, err := h.Prepare(req, "")
 	var reqErr *hooks.RequestError
 	if errors.As(err, &reqErr) {
 		return &exitError{exitInput, err}
@@ -62,5 +63,28 @@ func runShell(args []string, stdout, stderr io.Writer) error {
 		return &exitError{exitEnv, err}
 	}
 	env := append(os.Environ(), "NAP_USER="+user, "NAP_APP="+req.App)
-	return &exitError{exitEnv, syscall.Exec(gitShell, []string{"git-shell", "-c", arg}, env)}
+	release, err := hooks.HoldRepo(repo)
+	if err != nil {
+		return &exitError{exitEnv, err}
+	}
+	if !created {
+		// git-shell inherits the hold and keeps it until git is done.
+		return &exitError{exitEnv, syscall.Exec(gitShell, []string{"git-shell", "-c", arg}, env)}
+	}
+	// This push made the repository: once git is done, a push that moved
+	// no ref (rejected, or one that sent nothing) takes it away again.
+	cmd := exec.Command(gitShell, "-c", arg)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Env = os.Stdin, os.Stdout, stderr, env
+	runErr := cmd.Run()
+	release()
+	if git, err := exec.LookPath("git"); err == nil {
+		h.RemoveUnused(req.App, git)
+	}
+	var exit *exec.ExitError
+	if errors.As(runErr, &exit) {
+		return &exitError{exit.ExitCode(), errors.New("")}
+	} else if runErr != nil {
+		return &exitError{exitEnv, runErr}
+	}
+	return nil
 }
