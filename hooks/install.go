@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -144,4 +147,23 @@ func writeIfChanged(path string, data []byte, mode os.FileMode, check bool) (Cha
 		return c, err
 	}
 	return c, writeAtomic(path, data, mode)
+}
+
+// LimitPushSize sets receive.maxInputSize in the git user's ~/.gitconfig
+// (home) to max bytes, so that git itself refuses a pack larger than the
+// operator's limits.max_tree before it is stored, for every repository of
+// that user, in shell and gitolite mode alike. git is the git binary.
+func LimitPushSize(git, home string, max int64) (Change, error) {
+	path := filepath.Join(home, ".gitconfig")
+	want := strconv.FormatInt(max, 10)
+	c := Change{Path: path + " (receive.maxInputSize = " + want + ")", Content: []byte(want)}
+	out, _ := exec.Command(git, "config", "--file", path, "--get", "receive.maxInputSize").Output()
+	if strings.TrimSpace(string(out)) == want {
+		return c, nil
+	}
+	c.Changed = true
+	if out, err := exec.Command(git, "config", "--file", path, "receive.maxInputSize", want).CombinedOutput(); err != nil {
+		return c, fmt.Errorf("git config --file %s receive.maxInputSize %s: %v: %s", path, want, err, out)
+	}
+	return c, nil
 }

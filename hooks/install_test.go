@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -90,7 +91,7 @@ func TestPrepareConcurrentFirstPush(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = home.Prepare(req, git)
+			_, _, errs[i] = home.Prepare(req, git)
 		}()
 	}
 	wg.Wait()
@@ -107,10 +108,71 @@ func TestPrepareConcurrentFirstPush(t *testing.T) {
 		t.Errorf("hook link = %q, %v", target, err)
 	}
 	// A fetch of an app that does not exist creates nothing.
-	if _, err := home.Prepare(Request{Verb: "git-upload-pack", App: "other"}, git); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, _, err := home.Prepare(Request{Verb: "git-upload-pack", App: "other"}, git); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("fetch of a missing app: %v", err)
 	}
 	if _, err := os.Stat(home.RepoDir("other")); err == nil {
 		t.Errorf("a fetch created a repository")
+	}
+}
+
+// A repository a push created goes away again when no ref came, unless a
+// request still holds it or it has a ref.
+func TestRemoveUnused(t *testing.T) {
+	git := sandbox.Tool(t, "git")
+	home := Home(t.TempDir())
+	hook, _ := HookScript("/usr/bin/nap-render", ModeShell, nil)
+	if _, err := InstallShell(home, hook); err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Verb: "git-receive-pack", App: "squat"}
+	dir, created, err := home.Prepare(req, git)
+	if err != nil || !created {
+		t.Fatalf("Prepare = %v, %v", created, err)
+	}
+	if _, again, _ := home.Prepare(req, git); again {
+		t.Errorf("a second Prepare says it created the repository")
+	}
+	release, err := HoldRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := home.RemoveUnused("squat", git); removed || err != nil {
+		t.Errorf("held: RemoveUnused = %v, %v; want it kept", removed, err)
+	}
+	release()
+	if removed, err := home.RemoveUnused("squat", git); !removed || err != nil {
+		t.Errorf("RemoveUnused = %v, %v; want it removed", removed, err)
+	}
+	if es, _ := os.ReadDir(filepath.Join(string(home), "repos")); len(es) != 0 {
+		t.Errorf("repos holds %v, want nothing", es)
+	}
+	// With a ref, it stays.
+	dir, _, _ = home.Prepare(req, git)
+	out, err := exec.Command(git, "--git-dir="+dir, "hash-object", "-w", "--stdin").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := strings.TrimSpace(string(out))
+	if out, err := exec.Command(git, "--git-dir="+dir, "update-ref", "refs/tags/x", blob).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if removed, err := home.RemoveUnused("squat", git); removed || err != nil {
+		t.Errorf("with a ref: RemoveUnused = %v, %v; want it kept", removed, err)
+	}
+}
+
+func TestLimitPushSize(t *testing.T) {
+	git := sandbox.Tool(t, "git")
+	home := t.TempDir()
+	for i, want := range []bool{true, false} {
+		c, err := LimitPushSize(git, home, 512<<20)
+		if err != nil || c.Changed != want {
+			t.Errorf("call %d: %v, %v; want changed=%v", i+1, c, err, want)
+		}
+	}
+	out, err := exec.Command(git, "config", "--file", filepath.Join(home, ".gitconfig"), "--get", "receive.maxInputSize").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "536870912" {
+		t.Errorf("receive.maxInputSize = %q, %v", out, err)
 	}
 }

@@ -195,6 +195,10 @@ func TestPushShellMode(t *testing.T) {
 				t.Errorf("ssh %q: %v %q, want a failure saying %q", tc.cmd, err, out, tc.want)
 			}
 		}
+		// git's own verb on a new app, sending no ref: nothing stays.
+		if out, err := h.ssh(alice, "git-receive-pack 'squat'"); err != nil {
+			t.Logf("ssh git-receive-pack 'squat' sending nothing: %v %q", err, out)
+		}
 		if names := listDir(repos); len(names) != 0 {
 			t.Errorf("refused requests created %v", names)
 		}
@@ -248,6 +252,13 @@ func TestPushShellMode(t *testing.T) {
 		}
 		if got := refAt(t, gitDir, "refs/heads/master"); got != "" {
 			t.Errorf("master moved to %s after a failed deploy", got)
+		}
+		// The first push of a new app, rejected: no app is left behind.
+		if out, err := run(t, env, work, "git", "push", "root@127.0.0.1:fresh", "master"); err == nil {
+			t.Fatalf("push to fresh succeeded: %s", out)
+		}
+		if _, err := os.Stat(filepath.Join(repos, "fresh.git")); !os.IsNotExist(err) {
+			t.Errorf("a rejected first push left fresh.git: %v", err)
 		}
 	})
 

@@ -67,8 +67,9 @@ func (r *Receiver) Receive(ctx context.Context, updates []Update) error {
 			fmt.Fprintf(r.Stdout, "-----> %s: accepted, not deployed (%s deploys from %s)\n", u.Ref, r.App, r.DeployBranch)
 			continue
 		case u.Deleted():
-			fmt.Fprintf(r.Stdout, "-----> %s deleted: nothing deployed; the running release keeps running (nap-render destroy %s stops it)\n", u.Ref, r.App)
-			continue
+			// git would delete the branch and leave its release running,
+			// named by nothing: refuse, and say how an app is removed.
+			return fmt.Errorf("deleting %s is refused: it names what %s runs; to remove the app, run nap-render destroy %s on the git host", u.Ref, r.App, r.App)
 		}
 		if r.Allowed != nil {
 			ok, err := r.Allowed(u)

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -27,5 +28,19 @@ func TestParseUpdates(t *testing.T) {
 		if _, err := ParseUpdates(strings.NewReader(bad + "\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
 			t.Errorf("ParseUpdates(%q) = %v, want an error on line 1", bad, err)
 		}
+	}
+}
+
+func TestReceiveRefusesDeletingTheDeployBranch(t *testing.T) {
+	var out strings.Builder
+	r := &Receiver{App: "myapp", GitDir: "/nonexistent", DeployBranch: "master", Git: "git", Stdout: &out, Stderr: &out}
+	a40, zero := strings.Repeat("a", 40), strings.Repeat("0", 40)
+	err := r.Receive(context.Background(), []Update{{Old: a40, New: zero, Ref: "refs/heads/dev"}, {Old: a40, New: zero, Ref: "refs/heads/master"}})
+	const want = "deleting refs/heads/master is refused: it names what myapp runs; to remove the app, run nap-render destroy myapp on the git host"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if !strings.Contains(out.String(), "refs/heads/dev: accepted, not deployed") {
+		t.Errorf("output %q", out.String())
 	}
 }
