@@ -48,19 +48,9 @@ func TestPushDeploysOnMachine(t *testing.T) {
 		sandbox.Unavailable(t, "simulated machines need root")
 	}
 	dir := t.TempDir()
-	hello := filepath.Join(dir, "hello")
-	build := exec.Command("go", "build", "-trimpath", "-o", hello, ".")
-	build.Dir = filepath.Join("..", "examples", "hello")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build hello: %v\n%s", err, out)
-	}
-	helloBin, err := os.ReadFile(hello)
-	if err != nil {
-		t.Fatal(err)
-	}
+	helloBin := buildHello(t, dir)
 	// A RUN step that exits 1 needs a program in the scratch image.
-	falseBin := buildFalse(t, dir)
+	falseBin := buildProgram(t, dir, "false", "package main\n\nimport \"os\"\n\nfunc main() { os.Exit(1) }\n")
 	h := naptest.Install(t, sandbox.NewMachine(t, sandbox.Full()), naptest.Options{Config: machineConfig})
 	const work, other = "/home/dev/hello", "/home/dev/other"
 	newWork(h, work, helloBin)
@@ -150,21 +140,38 @@ func TestPushDeploysOnMachine(t *testing.T) {
 	})
 }
 
-// buildFalse builds a static program that exits 1, for a RUN step that fails.
-func buildFalse(t *testing.T, dir string) []byte {
-	src := filepath.Join(dir, "false")
+// buildHello builds examples/hello's program, static, into dir.
+func buildHello(t *testing.T, dir string) []byte {
+	hello := filepath.Join(dir, "hello")
+	build := exec.Command("go", "build", "-trimpath", "-o", hello, ".")
+	build.Dir = filepath.Join("..", "examples", "hello")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build hello: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// buildProgram builds a static program from the source of its main.go, for
+// a RUN step in a scratch image.
+func buildProgram(t *testing.T, dir, name, mainGo string) []byte {
+	src := filepath.Join(dir, name)
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module false\n\ngo 1.22\n"), 0o644)
-	os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Exit(1) }\n"), 0o644)
-	build := exec.Command("go", "build", "-o", "false.bin", ".")
+	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module "+name+"\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "main.go"), []byte(mainGo), 0o644)
+	build := exec.Command("go", "build", "-o", name+".bin", ".")
 	build.Dir = src
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build false: %v\n%s", err, out)
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
 	}
-	b, err := os.ReadFile(filepath.Join(src, "false.bin"))
+	b, err := os.ReadFile(filepath.Join(src, name+".bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
