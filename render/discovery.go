@@ -110,6 +110,10 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		Add("Description", unit.Cat(unit.Lit("announce "+base+" instance "), instance, unit.Lit(" in etcd"))).
 		Add("BindsTo", run).
 		Add("After", run).
+		// Stopped before a local etcd and the network at shutdown, so its
+		// TERM trap can still withdraw the key (After= of a unit the
+		// machine does not have orders nothing).
+		Add("After", unit.Lit("network.target etcd.service etcd2.service etcd-member.service")).
 		// A sidekick never gives up: it must come back after any crash.
 		Add("StartLimitIntervalSec", unit.Lit("0"))
 	f.Section("Service").

@@ -138,7 +138,7 @@ func TestRenderHello(t *testing.T) {
 		t.Errorf("run argv\n got %q\nwant %q", got, wantRun)
 	}
 	if got := values(run, "Service", "ExecStartPre"); !reflect.DeepEqual(got, []string{
-		"-/usr/bin/docker rm -f hello.web.0123456789ab.%i", "/usr/bin/docker pull " + image}) {
+		"-/usr/bin/docker rm -f hello.web.0123456789ab.%i", "-/usr/bin/docker pull " + image}) {
 		t.Errorf("run ExecStartPre %q", got)
 	}
 	for name, want := range map[string]string{

@@ -77,7 +77,10 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 		Add("TimeoutStopSec", lit(stopTimeout)).
 		Add("SuccessExitStatus", lit(success)).
 		AddRaw("ExecStartPre", unit.ExecWords(unit.IgnoreFailure, lit(op.Docker), lit("rm"), lit("-f"), name)).
-		AddRaw("ExecStartPre", unit.Exec(op.Docker, "pull", image)).
+		// "-": an instance restarts from its local image while the registry
+		// is down (a crash, a docker restart, a reboot); a missing image
+		// still fails at docker run.
+		AddRaw("ExecStartPre", unit.ExecWords(unit.IgnoreFailure, lit(op.Docker), lit("pull"), lit(image))).
 		AddRaw("ExecStart", unit.ExecWords(0, words...)).
 		AddRaw("ExecStop", unit.ExecWords(0, lit(op.Docker), lit("stop"), name))
 	if op.Target == TargetFleet {
