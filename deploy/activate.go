@@ -16,6 +16,7 @@ import (
 // `current` as it was.
 func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) error {
 	rev := rel.Revision
+	s.settled = false
 	cur, err := s.st.Current()
 	if err != nil {
 		return envErr("read current", "%v", err)
@@ -59,20 +60,35 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	if err := s.waitUp(ctx, rev, rel.Instances, disc); err != nil {
 		return s.abort(ctx, rev, cur, during("wait", err))
 	}
+	// Enabled (for boot) only now: a crash before the switch must not
+	// bring this release back at the next boot. A crash between here and
+	// the switch brings both back; the boot's reconcile stops this one.
+	tctx, cancel = s.d.tool(ctx)
+	err = s.drv.Enable(tctx, all...)
+	cancel()
+	if err != nil {
+		return s.abort(ctx, rev, cur, during("enable", err))
+	}
 	if err := s.st.SetCurrent(rev); err != nil {
 		return s.abort(ctx, rev, cur, envErr("switch", "%v", err))
 	}
-	if err := s.st.SetStatus(rev, StatusDeployed); err != nil {
-		return envErr("switch", "%v", err)
-	}
+	// From here on the new release serves and the push must be accepted:
+	// what fails is reported and finished by reconcile (the guard, or the
+	// next command), never a reason to reject.
 	s.d.say("Switched %s to %s", s.app, short(rev))
+	if err := s.st.SetStatus(rev, StatusDeployed); err != nil {
+		s.d.say("Could not record %s as deployed (%v); the next command on %s does", short(rev), err, s.app)
+		return nil
+	}
 	if cur != "" && cur != rev {
 		if err := s.retire(ctx, cur); err != nil {
-			return during("retire", err)
+			s.d.say("Retiring %s failed (%v); it is finished in the background", short(cur), err)
+			return nil
 		}
 	}
+	s.settled = true
 	if err := s.st.Prune(s.cfg.Operator.KeepReleases); err != nil {
-		return envErr("prune", "%v", err)
+		s.d.say("Could not remove old releases (%v); the next deploy does", err)
 	}
 	s.printEndpoints(ctx, rev)
 	return nil
@@ -96,11 +112,13 @@ func (s *session) abort(ctx context.Context, rev, cur string, cause error) error
 		}
 		if err != nil {
 			// the cause stays the error; what is left is not lost: the
-			// next deploy removes units of releases it does not run
-			s.d.say("Could not stop everything of %s (%v); the next deploy of %s removes what is left", short(rev), err, s.app)
+			// guard, or the next command, removes it
+			s.d.say("Could not stop everything of %s (%v); it is removed in the background", short(rev), err)
+			return cause
 		}
 		s.st.SetStatus(rev, StatusFailed)
 	}
+	s.settled = true
 	return cause
 }
 

@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,11 @@ type Deployer struct {
 	Driver Driver
 	// Out receives the progress lines ("-----> …") and build output.
 	Out io.Writer
+	// Guard is a command (argv; the app's name is appended) that a deploy
+	// or rollback starts detached before it changes anything, to wait for
+	// the app's lock and reconcile: `nap-render reconcile --wait`. With
+	// none, what a killed deploy left is reconciled by the next command.
+	Guard []string
 	// Env is git's environment (nil: this process's, which inside a
 	// pre-receive hook holds the quarantine variables git needs).
 	Env []string
@@ -115,9 +121,18 @@ type session struct {
 	etcd  *Etcd
 	lock  *Lock
 	start time.Time
+	// intent: this session recorded an Intent; settled: nothing of it is
+	// left to finish or undo, so close removes it.
+	intent, settled bool
 }
 
-func (d *Deployer) open(app string) (*session, error) {
+// open takes the app's lock (failing at once when another operation holds
+// it) and reconciles what an operation that died left.
+func (d *Deployer) open(ctx context.Context, app string) (*session, error) {
+	return d.openLock(ctx, app, false)
+}
+
+func (d *Deployer) openLock(ctx context.Context, app string, wait bool) (*session, error) {
 	if err := render.ValidApp(app); err != nil {
 		return nil, &Error{Kind: KindInput, Step: "app", Err: err}
 	}
@@ -126,14 +141,51 @@ func (d *Deployer) open(app string) (*session, error) {
 		return nil, err
 	}
 	st := NewAppState(cfg.Operator.State, app)
-	lock, err := TryLock(st.Dir)
+	l, err := lock(st.Dir, wait)
+	if errors.Is(err, ErrLocked) && st.interrupted() {
+		// The holder is the guard of a deploy that died, cleaning up:
+		// wait for it rather than refuse.
+		d.say("Waiting for the clean-up of an interrupted deploy of %s", app)
+		l, err = lockWithin(st.Dir, time.Minute)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &session{d: d, app: app, cfg: cfg, st: st, drv: d.driver(&cfg.Operator), etcd: d.etcd(&cfg.Operator), lock: lock, start: time.Now()}, nil
+	s := &session{d: d, app: app, cfg: cfg, st: st, drv: d.driver(&cfg.Operator), etcd: d.etcd(&cfg.Operator), lock: l, start: time.Now()}
+	if err := s.reconcile(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
 }
 
-func (s *session) close() { s.lock.Unlock() }
+// close ends the session. The intent it recorded is removed only when the
+// operation left nothing to finish or undo; otherwise the guard, or the
+// next command, reconciles.
+func (s *session) close() {
+	if s.intent && s.settled {
+		if err := s.st.ClearIntent(); err != nil {
+			s.d.say("Could not remove %s (%v); the next command on %s clears it", s.st.intentPath(), err, s.app)
+		}
+	}
+	s.lock.Unlock()
+}
+
+// intend records that this operation makes rev current (DESIGN.md "Crash
+// consistency"), then starts the guard that reconciles if it dies.
+func (s *session) intend(rev string) error {
+	cur, err := s.st.Current()
+	if err != nil {
+		return envErr("read current", "%v", err)
+	}
+	in := Intent{Release: rev, Previous: cur, PID: os.Getpid(), Started: time.Now().UTC()}
+	if err := s.st.WriteIntent(in); err != nil {
+		return envErr("record the deploy", "%v", err)
+	}
+	s.intent, s.settled = true, true
+	startGuard(s.d.Guard, s.app)
+	return nil
+}
 
 // Deploy deploys commit rev of the app's repository gitDir: DESIGN.md's
 // "Deploy (blue/green)". A failure before the switch leaves `current` and
@@ -142,13 +194,16 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 	if err := render.ValidRev(rev); err != nil {
 		return &Error{Kind: KindInput, Step: "revision", Err: err}
 	}
-	s, err := d.open(app)
+	s, err := d.open(ctx, app)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 
 	d.say("Deploying %s %s", app, short(rev))
+	if err := s.intend(rev); err != nil {
+		return err
+	}
 	released := false
 	defer func() {
 		// A push that did not become a release leaves no tree behind; one
@@ -314,6 +369,9 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 			finish()
 			e := &Error{Kind: KindInput, Step: "build", Err: fmt.Errorf("%s failed; fix the build and push again", name)}
 			e.Journal, _ = s.drv.Journal(ctx, name, 20)
+			if why := s.buildEnvCause(ctx, e.Journal); why != "" {
+				e.Kind, e.Err = KindEnv, fmt.Errorf("%s failed: %s; the app is not at fault: push again once that is fixed", name, why)
+			}
 			rctx, cancel := s.d.tool(context.WithoutCancel(ctx))
 			s.drv.ResetFailed(rctx, name)
 			cancel()
@@ -332,6 +390,24 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 			return envErr("build", "%v", err)
 		}
 	}
+}
+
+// buildEnvCause says why a failed build is the machine's failure, not the
+// app's: docker's data disk full, dockerd gone, or the registry the image
+// is pushed to not answering. "" when none is known.
+func (s *session) buildEnvCause(ctx context.Context, journal string) string {
+	switch {
+	case strings.Contains(journal, "no space left on device"):
+		return "the build machine's disk is full (no space left on device)"
+	case strings.Contains(journal, "Cannot connect to the Docker daemon"):
+		return "dockerd does not answer"
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.d.registry(&s.cfg.Operator).Ping(pctx); err != nil {
+		return fmt.Sprintf("the registry %s does not answer (%v)", s.cfg.Operator.Registry, err)
+	}
+	return ""
 }
 
 func (d *Deployer) poll() time.Duration { return orDefault(d.Poll, 100*time.Millisecond) }

@@ -31,7 +31,11 @@ type Driver interface {
 	// names it wrote.
 	Submit(ctx context.Context, files []UnitFile) ([]string, error)
 	// Start asks the units to run and returns without waiting for them.
+	// It does not make them start at boot: that is Enable's, at the switch.
 	Start(ctx context.Context, names ...string) error
+	// Enable makes the units come back after a reboot (and a sidekick with
+	// its run unit). fleet reschedules what it holds by itself: a no-op.
+	Enable(ctx context.Context, names ...string) error
 	// Stop stops the units; they stay held.
 	Stop(ctx context.Context, names ...string) error
 	// Destroy stops the units and forgets them (templates included).

@@ -150,6 +150,9 @@ func (f *Fleet) Destroy(ctx context.Context, names ...string) error {
 
 // ResetFailed destroys the units: fleet has no reset-failed, and a unit that
 // is destroyed and submitted again runs anew.
+// Enable is a no-op: fleet holds what it runs and reschedules it itself.
+func (f *Fleet) Enable(ctx context.Context, names ...string) error { return nil }
+
 func (f *Fleet) ResetFailed(ctx context.Context, names ...string) error {
 	return f.Destroy(ctx, names...)
 }

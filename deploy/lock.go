@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // Lock is an app's lock, STATE/APP/lock.
@@ -13,7 +14,13 @@ type Lock struct{ f *os.File }
 // TryLock takes the app's lock without waiting: when another process holds
 // it, it fails at once with ErrLocked (as dokku's `flock -n`). The lock dies
 // with its process, so a deploy killed midway never blocks the next one.
-func TryLock(appDir string) (*Lock, error) {
+func TryLock(appDir string) (*Lock, error) { return lock(appDir, false) }
+
+// WaitLock takes the app's lock, waiting for as long as another process
+// holds it.
+func WaitLock(appDir string) (*Lock, error) { return lock(appDir, true) }
+
+func lock(appDir string, wait bool) (*Lock, error) {
 	if err := os.MkdirAll(appDir, 0o755); err != nil {
 		return nil, envErr("lock", "%v", err)
 	}
@@ -21,7 +28,11 @@ func TryLock(appDir string) (*Lock, error) {
 	if err != nil {
 		return nil, envErr("lock", "%v", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	how := syscall.LOCK_EX | syscall.LOCK_NB
+	if wait {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, &Error{Kind: KindEnv, Step: "lock", Err: ErrLocked}
@@ -33,3 +44,16 @@ func TryLock(appDir string) (*Lock, error) {
 
 // Unlock releases the lock.
 func (l *Lock) Unlock() error { return l.f.Close() }
+
+// lockWithin takes the app's lock, retrying while another process holds it
+// for at most d.
+func lockWithin(appDir string, d time.Duration) (*Lock, error) {
+	deadline := time.Now().Add(d)
+	for {
+		l, err := lock(appDir, false)
+		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			return l, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

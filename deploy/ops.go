@@ -17,7 +17,7 @@ import (
 // when rev is "" the newest deployed release older than the current one. rev
 // may be abbreviated to a unique prefix of at least 7 digits.
 func (d *Deployer) Rollback(ctx context.Context, app, rev string) error {
-	s, err := d.open(app)
+	s, err := d.open(ctx, app)
 	if err != nil {
 		return err
 	}
@@ -43,6 +43,9 @@ func (d *Deployer) Rollback(ctx context.Context, app, rev string) error {
 		return envErr("rollback", "%v", err)
 	}
 	d.say("Rolling %s back to %s", app, short(target.Revision))
+	if err := s.intend(target.Revision); err != nil {
+		return err
+	}
 	return s.activate(ctx, target, files)
 }
 
@@ -85,7 +88,7 @@ func pickRelease(rels []*Release, cur, rev string) (*Release, error) {
 // Destroy removes every unit, container (they run with --rm under their
 // units), announcement and stored release of the app.
 func (d *Deployer) Destroy(ctx context.Context, app string) error {
-	s, err := d.open(app)
+	s, err := d.open(ctx, app)
 	if err != nil {
 		return err
 	}
@@ -129,6 +132,15 @@ func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
 		return nil, err
 	}
 	st := NewAppState(cfg.Operator.State, app)
+	if _, err := os.Stat(st.Dir); err == nil {
+		// What an operation that died left is settled first, and said;
+		// an operation running now keeps its lock and is reported as is.
+		if s, err := d.open(ctx, app); err == nil {
+			s.close()
+		} else if KindOf(err) == KindInput {
+			return nil, err
+		}
+	}
 	out := &Status{App: app}
 	if out.Current, err = st.Current(); err != nil {
 		return nil, envErr("status", "%v", err)

@@ -137,3 +137,18 @@ func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []
 	}
 	return nil, "", fmt.Errorf("manifest of %s:%s: nested manifest lists", name, tag)
 }
+
+// Ping asks the registry's API root: nil when it answers at all (401 too:
+// a registry with auth is up).
+func (r *Registry) Ping(ctx context.Context) error {
+	scheme, host, _ := r.base()
+	req := httpRequest{Method: "GET", URL: scheme + "://" + host + "/v2/", Timeout: registryTimeout, Limit: maxManifest}
+	code, _, err := req.do(ctx, r.Curl)
+	if err != nil {
+		return err
+	}
+	if code != 200 && code != 401 {
+		return fmt.Errorf("GET %s: HTTP %d", req.URL, code)
+	}
+	return nil
+}

@@ -231,12 +231,7 @@ func (a AppState) Prune(keep int) error {
 	}
 	// A tree whose push never became a release (its deploy was killed
 	// before it could remove it) is not kept either.
-	es, _ := os.ReadDir(filepath.Join(a.Dir, "src"))
-	for _, e := range es {
-		if _, err := os.Lstat(a.ReleaseDir(e.Name())); errors.Is(err, os.ErrNotExist) {
-			os.RemoveAll(filepath.Join(a.Dir, "src", e.Name()))
-		}
-	}
+	a.RemoveOrphanSources()
 	return nil
 }
 

@@ -64,25 +64,29 @@ func (s *Systemd) Submit(ctx context.Context, files []UnitFile) ([]string, error
 	return wrote, nil
 }
 
-// Start enables the units (so they come back after a reboot, and a
-// sidekick's [Install] WantedBy= links it to its run unit), then queues
-// their start jobs without waiting.
+// Start queues the units' start jobs without waiting.
 func (s *Systemd) Start(ctx context.Context, names ...string) error {
 	if len(names) == 0 {
 		return nil
 	}
+	_, err := s.systemctl(ctx, append([]string{"start", "--no-block"}, names...)...)
+	return err
+}
+
+// Enable enables the units that have an [Install] section: run units come
+// back after a reboot, and a sidekick's WantedBy= links it to its run unit,
+// so it returns whenever that restarts.
+func (s *Systemd) Enable(ctx context.Context, names ...string) error {
 	var enable []string
 	for _, n := range names {
 		if s.hasInstall(n) {
 			enable = append(enable, n)
 		}
 	}
-	if len(enable) > 0 {
-		if _, err := s.systemctl(ctx, append([]string{"enable", "--quiet"}, enable...)...); err != nil {
-			return err
-		}
+	if len(enable) == 0 {
+		return nil
 	}
-	_, err := s.systemctl(ctx, append([]string{"start", "--no-block"}, names...)...)
+	_, err := s.systemctl(ctx, append([]string{"enable", "--quiet"}, enable...)...)
 	return err
 }
 

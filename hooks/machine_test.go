@@ -138,6 +138,92 @@ func TestPushDeploysOnMachine(t *testing.T) {
 			t.Errorf("endpoint answered %q, %v; want release %s", body, err, revA)
 		}
 	})
+
+	// The deploy killed with SIGKILL under a push: before the switch the
+	// push is rejected and the previous release serves; after it, the push
+	// is accepted and the branch names what serves.
+	killed := func(t *testing.T, ready func(rev string) bool) (rev string, code int, out string) {
+		h.T = t
+		before := h.Master()
+		rev = h.Commit(work, "killed "+t.Name(), nil)
+		done := make(chan sandbox.Result, 1)
+		go func() { done <- h.Try("dev", naptest.GitEnv, "git", "-C", work, "push", naptest.Remote, "master") }()
+		deadline := time.Now().Add(2 * time.Minute)
+		for !ready(rev) {
+			if time.Now().After(deadline) {
+				t.Fatal("the deploy never got there")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		h.Run("root", "pkill", "-9", "-f", "nap-render deploy")
+		res := <-done
+		out = string(res.Stdout) + string(res.Stderr)
+		t.Logf("push killed midway: exit %d\n%s", res.Code, naptest.WithoutBuildOutput(out))
+		if res.Code == 0 && h.Master() == before {
+			t.Errorf("push accepted but master did not move")
+		}
+		return rev, res.Code, out
+	}
+	started := func(rev string) bool {
+		return strings.TrimSpace(h.Run("root", "sh", "-c", "systemctl list-units --all --plain --no-legend 'hello.web."+rev[:12]+"*' | wc -l")) != "0"
+	}
+	current := func() string {
+		return strings.TrimPrefix(strings.TrimSpace(string(h.Try("root", nil, "readlink", "/var/lib/nap/hello/current").Stdout)), "releases/")
+	}
+	t.Run("deploy killed before the switch: push rejected, the previous release serves", func(t *testing.T) {
+		before := h.Master()
+		rev, code, _ := killed(t, started)
+		if code == 0 || h.Master() != before {
+			t.Errorf("push: exit %d, master %.12s; want a rejection leaving %.12s", code, h.Master(), before)
+		}
+		waitAnswer(t, h, before, rev)
+		h.Git(work, "reset", "-q", "--hard", before)
+	})
+	t.Run("deploy killed after the switch: push accepted, the new release serves", func(t *testing.T) {
+		rev, code, out := killed(t, func(rev string) bool { return current() == rev })
+		if code != 0 || h.Master() != rev || !strings.Contains(out, "but its deploy ended early") {
+			t.Errorf("push: exit %d, master %.12s; want it accepted at %.12s", code, h.Master(), rev)
+		}
+		waitAnswer(t, h, rev, "")
+	})
+	t.Run("ref update failing after the hook accepted: said, and replaced by the next push", func(t *testing.T) {
+		h.T = t
+		before := h.Master()
+		h.Run("nap", "sh", "-c", "echo "+before+" > "+naptest.Repo+"/refs/heads/master.lock")
+		rev := h.Commit(work, "stale lock", nil)
+		code, out := h.Push(work)
+		h.Run("nap", "rm", naptest.Repo+"/refs/heads/master.lock")
+		if code == 0 || h.Master() != before || current() != rev {
+			t.Errorf("push: exit %d, master %.12s, current %.12s; want a failure with master %.12s and %.12s serving", code, h.Master(), current(), before, rev)
+		}
+		if !strings.Contains(out, "master.lock") {
+			t.Errorf("git's reason is not shown")
+		}
+		next := h.Commit(work, "after the stale lock", nil)
+		code, out = h.Push(work)
+		if code != 0 || !strings.Contains(out, "hello serves "+rev[:12]+", which refs/heads/master does not name") {
+			t.Errorf("next push: exit %d; want it to say what serves", code)
+		}
+		waitAnswer(t, h, next, "")
+	})
+}
+
+// waitAnswer waits (bounded) until want alone answers and gone's keys are
+// withdrawn.
+func waitAnswer(t *testing.T, h *naptest.Host, want, gone string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		kvs, err := h.Announced("/services/hello/web")
+		body, gerr := answer(h)
+		if err == nil && gerr == nil && len(kvs) == 1 && strings.Contains(body, "hello from "+want) && (gone == "" || !strings.Contains(kvs[0].Key, gone[:12])) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s: announced %v (%v), answer %q (%v); want %.12s alone", kvs, err, body, gerr, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // buildHello builds examples/hello's program, static, into dir.

@@ -51,7 +51,13 @@ type Receiver struct {
 	Env []string
 	// Allowed, if set, says whether the pusher may make update; a denied
 	// update is not deployed (gitolite then refuses the ref itself).
-	Allowed        func(Update) (bool, error)
+	Allowed func(Update) (bool, error)
+	// Current, if set, returns the revision the app serves ("" when none).
+	// A deploy that ended in error — killed, say — after it had switched
+	// to the pushed revision must not reject the push: the branch then
+	// names what runs. A current release the branch does not name (a ref
+	// update that failed after the hook accepted) is said before a deploy.
+	Current        func() string
 	Stdout, Stderr io.Writer
 }
 
@@ -83,6 +89,11 @@ func (r *Receiver) Receive(ctx context.Context, updates []Update) error {
 		}
 		if err := r.checkCurrent(u); err != nil {
 			return err
+		}
+		if r.Current != nil {
+			if cur := r.Current(); cur != "" && cur != u.Old {
+				fmt.Fprintf(r.Stdout, "-----> %s serves %.12s, which %s does not name (a push whose ref update failed after its deploy); this push replaces it\n", r.App, cur, u.Ref)
+			}
 		}
 		if err := r.deploy(ctx, u); err != nil {
 			return err
@@ -120,6 +131,10 @@ func (r *Receiver) deploy(ctx context.Context, u Update) error {
 	cmd.Dir, cmd.Env = r.GitDir, r.env()
 	cmd.Stdout, cmd.Stderr = r.Stdout, r.Stderr
 	if err := cmd.Run(); err != nil {
+		if r.Current != nil && r.Current() == u.New {
+			fmt.Fprintf(r.Stdout, "-----> %s serves %.12s, but its deploy ended early (%v): push accepted; what is left is finished in the background\n", r.App, u.New, err)
+			return nil
+		}
 		return &DeployError{App: r.App, Ref: u.Ref, Old: u.Old, Err: err}
 	}
 	return nil

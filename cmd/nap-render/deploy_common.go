@@ -40,7 +40,14 @@ func (f *deployFlags) deployer(stdout io.Writer) (*deploy.Deployer, error) {
 			return nil, &exitError{exitEnv, err}
 		}
 	}
-	return &deploy.Deployer{Operator: b, Out: stdout, ToolTimeout: f.toolTimeout}, nil
+	d := &deploy.Deployer{Operator: b, Out: stdout, ToolTimeout: f.toolTimeout}
+	if self, err := selfPath(); err == nil {
+		d.Guard = []string{self, "reconcile", "--wait"}
+		if explicit {
+			d.Guard = append(d.Guard, "--config", path)
+		}
+	}
+	return d, nil
 }
 
 // parseInterspersed parses flags placed anywhere ("deploy APP --rev REV")

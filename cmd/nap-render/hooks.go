@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/hooks"
 	"github.com/nap-paas/nap/render"
 )
@@ -238,6 +239,10 @@ func preReceive(mode hooks.Mode, config string, stdout, stderr io.Writer) error 
 	}
 	r.DeployBranch = op.DeployBranch
 	r.Deploy = []string{self, "deploy"}
+	r.Current = func() string {
+		cur, _ := deploy.NewAppState(op.State, r.App).Current()
+		return cur
+	}
 	if config != "" {
 		r.DeployFlags = []string{"--config", config}
 	}

@@ -27,7 +27,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usageErr("status takes one APP")
 	}
-	d, err := df.deployer(stdout)
+	d, err := df.deployer(stderr) // progress lines (a reconcile) stay out of the report
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,117 @@
+package deploy
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/nap-paas/nap/render"
+)
+
+// Reconcile finishes or undoes what a deploy or rollback of app left when
+// it died (DESIGN.md "Crash consistency"). With wait it first waits for the
+// app's lock — the guard a deploy starts does, and so gets the lock the
+// moment the deploy's process is gone; without, it fails at once when an
+// operation holds the lock. Every deploy, rollback, destroy and status
+// reconciles first, and so does `nap-render reconcile` at boot.
+func (d *Deployer) Reconcile(ctx context.Context, app string, wait bool) error {
+	s, err := d.openLock(ctx, app, wait)
+	if err != nil {
+		return err
+	}
+	s.close()
+	return nil
+}
+
+// reconcile runs under the app's lock. It never changes `current`, which
+// is what decides: the release the intent names is current — the switch
+// happened, so the previous release is retired — or it is not, and it is
+// stopped and forgotten, the previous release never having stopped serving.
+func (s *session) reconcile(ctx context.Context) error {
+	in, err := s.st.Intent()
+	if err != nil {
+		return envErr("reconcile", "%v", err)
+	}
+	if in == nil {
+		return nil
+	}
+	cur, err := s.st.Current()
+	if err != nil {
+		return envErr("reconcile", "%v", err)
+	}
+	if in.Release == cur {
+		if in.Previous != "" && in.Previous != cur {
+			names, err := s.names(ctx, func(r string) bool { return r == short(in.Previous) })
+			if err != nil {
+				return during("reconcile", err)
+			}
+			if len(names) > 0 {
+				s.d.say("An interrupted deploy had switched %s to %s: retiring %s", s.app, short(cur), short(in.Previous))
+				if err := s.destroy(ctx, names); err != nil {
+					return during("reconcile", err)
+				}
+			}
+		}
+		if rel, err := s.st.Release(cur); err == nil && rel.Status != StatusDeployed {
+			s.st.SetStatus(cur, StatusDeployed)
+		}
+	} else {
+		names, err := s.names(ctx, func(r string) bool { return r == short(in.Release) })
+		if err != nil {
+			return during("reconcile", err)
+		}
+		var undo []string
+		for _, n := range names {
+			if n != buildUnit(s.app, in.Release) {
+				undo = append(undo, n)
+			}
+		}
+		if len(undo) > 0 {
+			s.d.say("Stopping %s, which an interrupted deploy left unfinished; %s keeps running", short(in.Release), orNone(cur))
+			if err := s.destroy(ctx, undo); err != nil {
+				return during("reconcile", err)
+			}
+		}
+		if rel, err := s.st.Release(in.Release); err == nil && rel.Status == StatusPending {
+			s.st.SetStatus(in.Release, StatusFailed)
+		}
+	}
+	s.st.RemoveOrphanSources()
+	if err := s.st.ClearIntent(); err != nil {
+		return envErr("reconcile", "%v", err)
+	}
+	return nil
+}
+
+// RemoveOrphanSources removes the exported trees of revisions that are not
+// stored releases: pushes that never became one.
+func (a AppState) RemoveOrphanSources() {
+	es, _ := os.ReadDir(filepath.Join(a.Dir, "src"))
+	for _, e := range es {
+		if _, err := os.Lstat(a.ReleaseDir(e.Name())); os.IsNotExist(err) {
+			os.RemoveAll(filepath.Join(a.Dir, "src", e.Name()))
+		}
+	}
+}
+
+// Apps lists the apps that have state on this host.
+func (d *Deployer) Apps() ([]string, error) {
+	cfg, err := d.config(nil)
+	if err != nil {
+		return nil, err
+	}
+	es, err := os.ReadDir(cfg.Operator.State)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, envErr("apps", "%v", err)
+	}
+	var apps []string
+	for _, e := range es {
+		if e.IsDir() && render.ValidApp(e.Name()) == nil {
+			apps = append(apps, e.Name())
+		}
+	}
+	return apps, nil
+}
