@@ -3,10 +3,12 @@ package deploy_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,27 +41,32 @@ func TestCrashConsistency(t *testing.T) {
 		t.Fatalf("first deploy: exit %d", code)
 	}
 
-	// killAt starts a deploy of rev, waits until ready() holds, kills it
-	// (and, with power, every nap process: the guard too) and returns what
-	// the deploy printed.
-	killAt := func(t *testing.T, rev, what string, ready func() bool, power bool) {
+	// killAt starts a deploy of rev, waits until it has printed line (or
+	// ready() holds), kills it — and, with power, every nap process: the
+	// guard too — and returns when the deploy has ended.
+	var killedAt time.Time
+	killAt := func(t *testing.T, rev, line string, ready func() bool, power bool) {
 		t.Helper()
-		done := make(chan string, 1)
+		if ready == nil {
+			ready = func() bool { return s.sh("grep -c -F -e '"+line+"' /tmp/deploy.log || true") != "0" }
+		}
+		s.sh(": > /tmp/deploy.log")
+		done := make(chan struct{})
 		go func() {
+			defer close(done)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			res, _ := m.Run(ctx, sandbox.Cmd{Argv: []string{bin, "deploy", "hello", "--rev", rev, "--git-dir", s.app.bare, "--config", s.config}})
-			done <- string(res.Stdout) + string(res.Stderr)
+			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " deploy hello --rev " + rev + " --git-dir " + s.app.bare + " --config " + s.config + " > /tmp/deploy.log 2>&1"}})
 		}()
 		deadline := time.Now().Add(3 * time.Minute)
 		for !ready() {
 			select {
-			case out := <-done:
-				t.Fatalf("the deploy ended before %s:\n%s", what, out)
+			case <-done:
+				t.Fatalf("the deploy ended before %s:\n%s", line, s.sh("cat /tmp/deploy.log"))
 			default:
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("the deploy never reached %s", what)
+				t.Fatalf("the deploy never reached %s", line)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -68,7 +75,9 @@ func TestCrashConsistency(t *testing.T) {
 			pattern = "nap-render"
 		}
 		s.sh("pkill -9 -f '" + pattern + "'")
-		t.Logf("killed at %s; the deploy printed:\n%s", what, <-done)
+		killedAt = time.Now()
+		<-done
+		t.Logf("killed at %s; the deploy printed:\n%s", line, s.sh("cat /tmp/deploy.log"))
 	}
 	loaded := func(rev string) string {
 		return s.sh("systemctl list-units --all --plain --no-legend 'hello.*" + rev[:12] + "*' | grep -v '\\.build\\.' | wc -l")
@@ -84,6 +93,7 @@ func TestCrashConsistency(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+		t.Logf("reconciled %v after the kill", time.Since(killedAt).Round(10*time.Millisecond))
 		if got := s.current(); got != want {
 			t.Errorf("current = %s, want %s", got, want)
 		}
@@ -110,24 +120,78 @@ func TestCrashConsistency(t *testing.T) {
 		return rel.Status
 	}
 
-	rev2 := s.app.commit("two", variant("hi"))
-	t.Run("killed once its instances started: the previous release serves", func(t *testing.T) {
-		s.t = t
-		killAt(t, rev2, "started", func() bool { return loaded(rev2) != "0" }, false)
-		settled(t, rev1, rev2)
-		if got := status(rev2); got != "failed" {
-			t.Errorf("release %s is %q, want failed", rev2[:12], got)
+	// A client resolving etcd and asking the announced instance every
+	// 50 ms, from here until the power cut: no kill may cost a request.
+	var failures atomic.Int32
+	var requests atomic.Int32
+	stopClient := make(chan struct{})
+	clientDone := make(chan struct{})
+	go func() {
+		defer close(clientDone)
+		for {
+			select {
+			case <-stopClient:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			requests.Add(1)
+			if _, err := s.get(); err != nil {
+				failures.Add(1)
+			}
 		}
-	})
+	}()
 
-	t.Run("killed while draining after the switch: the new release serves", func(t *testing.T) {
+	for i, step := range []struct{ line, what string }{
+		{"-----> Deploying", "export"},
+		{"-----> Building", "build"},
+		{"-----> Starting", "started"},
+	} {
+		rev := s.app.commit(step.what, variant(fmt.Sprintf("hi %d", i)))
+		t.Run("killed at "+step.what+": the previous release serves", func(t *testing.T) {
+			s.t = t
+			killAt(t, rev, step.line, nil, false)
+			settled(t, rev1, rev)
+			if got := status(rev); got != "failed" && got != "" {
+				t.Errorf("release %s is %q, want failed (or none)", rev[:12], got)
+			}
+			if got := s.sh("ls -A /var/lib/nap/hello/src | grep -c " + rev[:12] + " || true"); got != "0" && status(rev) == "" {
+				t.Errorf("src/ keeps the tree of a push that is no release")
+			}
+		})
+	}
+	rev2 := s.app.commit("two", variant("hello two"))
+	t.Run("killed once announced: the previous release serves", func(t *testing.T) {
 		s.t = t
-		killAt(t, rev2, "the switch", func() bool { return s.current() == rev2 }, false)
-		settled(t, rev2, rev1)
-		if got := status(rev2); got != "deployed" {
-			t.Errorf("release %s is %q, want deployed", rev2[:12], got)
-		}
+		killAt(t, rev2, "announced", func() bool {
+			return s.sh("ETCDCTL_API=2 etcdctl ls /services/hello/web 2>/dev/null | grep -c "+rev2[:12]+" || true") != "0"
+		}, false)
+		settled(t, rev1, rev2)
 	})
+	for i, step := range []struct{ line, what string }{
+		{"-----> Switched", "the switch"},
+		{"-----> Retiring", "draining"},
+	} {
+		if i > 0 {
+			// Back to the previous release for the next kill after the switch.
+			if _, code := s.nap("rollback", "hello", rev1); code != 0 {
+				t.Fatalf("rollback: exit %d", code)
+			}
+		}
+		t.Run("killed at "+step.what+": the new release serves", func(t *testing.T) {
+			s.t = t
+			killAt(t, rev2, step.line, nil, false)
+			settled(t, rev2, rev1)
+			if got := status(rev2); got != "deployed" {
+				t.Errorf("release %s is %q, want deployed", rev2[:12], got)
+			}
+		})
+	}
+	close(stopClient)
+	<-clientDone
+	t.Logf("client: %d requests, %d failed", requests.Load(), failures.Load())
+	if failures.Load() != 0 {
+		t.Errorf("%d of %d requests failed while deploys were killed", failures.Load(), requests.Load())
+	}
 
 	rev3 := s.app.commit("three", variant("hey"))
 	t.Run("power cut once started, then a boot: only the previous release comes back", func(t *testing.T) {
