@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,14 +20,8 @@ import (
 // release marked failed. Then a power cut (every nap process killed) at
 // "started" followed by a boot, and a registry outage during a build.
 func TestCrashConsistency(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "nap-render")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/nap-render").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(operatorConfig), 0o644))
-	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
-	s := &site{t: t, m: m, bin: bin, config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir)}
+	s := newSite(t, t.TempDir())
+	m, bin := s.m, s.bin
 	hello := readFile(t, "../examples/hello/main.go")
 	variant := func(greeting string) map[string]string {
 		return map[string]string{"main.go": strings.Replace(hello, `"hello from %s`, `"`+greeting+` from %s`, 1)}

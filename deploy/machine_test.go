@@ -160,6 +160,18 @@ func (s *site) get() (string, error) {
 	return body, nil
 }
 
+// newSite builds nap-render and starts a machine (dockerd, the registry,
+// etcd with v2) running it with operatorConfig, for the app in dir.
+func newSite(t *testing.T, dir string) *site {
+	bin := filepath.Join(dir, "nap-render")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/nap-render").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(operatorConfig), 0o644))
+	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
+	return &site{t: t, m: m, bin: bin, config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir)}
+}
+
 const operatorConfig = `target: systemd
 unit_dir: /etc/systemd/system
 drain: 2s
@@ -172,13 +184,8 @@ discovery: {etcd: v2, host: 127.0.0.1, ttl: 15}
 // of the issue's list, sharing the machine.
 func TestSystemdMachine(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "nap-render")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/nap-render").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(operatorConfig), 0o644))
-	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
-	s := &site{t: t, m: m, bin: bin, config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir)}
+	s := newSite(t, dir)
+	m := s.m
 
 	rev1 := s.app.commit("one", nil)
 	t.Run("deploy", func(t *testing.T) {
