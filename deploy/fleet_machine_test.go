@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nap-paas/nap/internal/naptest"
 	"github.com/nap-paas/nap/internal/sandbox"
 )
 
@@ -36,6 +37,7 @@ func TestFleetMachine(t *testing.T) {
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fleetConfig), 0o644))
 	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
+	naptest.InstallNapRender(t, m)
 
 	for _, n := range []int{1, 10} {
 		t.Run(fmt.Sprintf("%d instances", n), func(t *testing.T) {

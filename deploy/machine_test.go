@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nap-paas/nap/internal/naptest"
 	"github.com/nap-paas/nap/internal/sandbox"
 	"github.com/nap-paas/nap/internal/sh"
 )
@@ -169,6 +170,7 @@ func newSite(t *testing.T, dir string) *site {
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(operatorConfig), 0o644))
 	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
+	naptest.InstallNapRender(t, m)
 	return &site{t: t, m: m, bin: bin, config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir)}
 }
 

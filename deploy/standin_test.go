@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/nap-paas/nap/internal/naptest"
 )
 
 var (
@@ -42,7 +44,7 @@ type buildError struct{ out string }
 func (e *buildError) Error() string { return e.out }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := naptest.Main(m)
 	if standinDir != "" {
 		os.RemoveAll(standinDir)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/internal/naptest"
 	"github.com/nap-paas/nap/internal/sandbox"
 	"github.com/nap-paas/nap/render"
 	"github.com/nap-paas/nap/unit"
@@ -32,6 +33,7 @@ func TestExamplesUnderSystemd(t *testing.T) {
 	}
 	state := t.TempDir()
 	m := sandbox.NewMachine(t, sandbox.Options{Name: "examples", GoImage: true, Registry: true})
+	naptest.InstallNapRender(t, m)
 	m.Share(t, state)
 
 	t.Run("hello", func(t *testing.T) {
@@ -166,3 +168,5 @@ func ask(ctx context.Context, m *sandbox.Machine, container string) (string, err
 	}
 	return body, err
 }
+
+func TestMain(m *testing.M) { os.Exit(naptest.Main(m)) }

@@ -33,6 +33,7 @@ type Operator struct {
 	Target       Target        // default fleet
 	Docker       string        // absolute; default /usr/bin/docker
 	Etcdctl      string        // absolute; default /usr/bin/etcdctl
+	NapRender    string        // absolute: nap-render on every host, which runs the sidekicks; default /opt/nap/bin/nap-render
 	State        string        // absolute; default /var/lib/nap
 	UnitDir      string        // absolute; default /etc/systemd/system
 	DeployBranch string        // default master
@@ -129,6 +130,7 @@ func DefaultOperator() Operator {
 		Target:       TargetFleet,
 		Docker:       "/usr/bin/docker",
 		Etcdctl:      "/usr/bin/etcdctl",
+		NapRender:    "/opt/nap/bin/nap-render",
 		State:        "/var/lib/nap",
 		UnitDir:      "/etc/systemd/system",
 		DeployBranch: "master",

@@ -3,39 +3,24 @@
 // instance (BindsTo=, After=, [Install] WantedBy= the run unit — enabled, it
 // comes back whenever the run unit starts again; on fleet also MachineOf=).
 //
-// The sidekick announces only what answers. It polls docker every 250 ms until
-// the container runs with every port published, then until the app accepts a
-// TCP connection on the container's own address and primary port (docker-proxy
-// accepts on the host port long before the app listens) or, when the image has
-// a HEALTHCHECK, until docker reports it healthy. Only then does it write
+// The sidekick is `nap-render announce` (package announce), installed on
+// every host at the operator's nap_render path: its command line says what
+// it announces, flag by flag, each value a separate word — the key, the
+// container, the host, the ports, the probe. It writes
 // PREFIX/APP/PROC/R.N = {"host":…,"port":HOSTPORT,"ports":{"8080/tcp":HOSTPORT,…},"release":REV}
-// with the operator's TTL, refreshed within TTL/3 (v2: set --ttl; v3: one
-// lease per announcement kept alive, granted again once it expired): every
-// TTL/3-4 to TTL/3-1 s from TTL 15 s, on every check below. It checks the
-// instance every 2 s (1 s for TTLs under 12 s) and deletes the key at once
-// when the container is gone or no longer answers. Stopping the run unit stops
-// the sidekick first (After=), and its TERM trap deletes the key before the
-// container stops; if the host dies, the key expires after the TTL. When etcd
-// cannot be reached the sidekick retries with a backoff (0.25 s doubling to
-// 4 s), logs to the journal and never touches the app.
-//
-// The loop is a bash script (discovery.sh) held as one constant ExecStart=
-// word: every instance- or operator-dependent value (container name, key,
-// host, endpoints, paths, TTL) is a separate argument, so no value is ever
-// parsed as code. It is bash, not POSIX sh, for its /dev/tcp connect, run
-// under coreutils' timeout: Debian and CoreOS hosts both have bash and
-// coreutils, while nc and curl are not on every host, and docker exec cannot
-// help in an image without a shell.
+// only while the app answers (a TCP connect to the container's own address
+// and primary port, or docker's "healthy" when the image has a
+// HEALTHCHECK), refreshed every TTL/3, deleted at once when the container
+// dies or stops answering and when the sidekick stops; if the host dies the
+// key expires after the TTL. Stopping the run unit stops the sidekick first
+// (After=).
 package render
 
 import (
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/unit"
@@ -51,29 +36,6 @@ type Sidekick struct {
 	// Healthcheck: the image has an enabled HEALTHCHECK; announce only once
 	// docker reports the container healthy.
 	Healthcheck bool
-}
-
-//go:embed discovery.sh
-var discoverySource string
-
-// discoveryScript is discovery.sh as the one line an ExecStart= word holds,
-// joined on first use: nap-render's other commands (two run on every push)
-// need not pay for it at start-up.
-var discoveryScript = sync.OnceValue(func() string { return joinScript(discoverySource) })
-
-// joinScript drops comment lines and indentation and joins the remaining
-// lines with spaces. discovery.sh is written so that this keeps its meaning
-// (every line ends where a space may replace the newline; a test checks it).
-func joinScript(src string) string {
-	var lines []string
-	for _, line := range strings.Split(src, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		lines = append(lines, line)
-	}
-	return strings.Join(lines, " ")
 }
 
 // discoveryUnit returns APP.PROC.R.discovery@.service for s: a sidekick bound
@@ -95,15 +57,24 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 	case s.Healthcheck:
 		probe = "health"
 	case primaryProto(s) == "tcp":
-		probe = strconv.Itoa(s.Primary)
+		probe = "tcp"
 	}
-	exec := unit.ExecWords(0,
-		unit.Lit("/bin/bash"), unit.Lit("-c"), unit.Lit(discoveryScript()), unit.Lit("nap-discovery"),
-		unit.Lit(op.Docker), unit.Lit(op.Etcdctl), unit.Lit(d.Etcd),
-		unit.Lit(strings.Join(d.Endpoints, ",")), unit.Lit(strconv.Itoa(d.TTL)),
-		unit.Cat(unit.Lit(discoveryKeyPrefix(d.Prefix, s)), instance),
-		unit.Cat(unit.Lit(base+"."), instance),
-		host, unit.Lit(inspectFormat(s)), unit.Lit(probe))
+	words := []unit.Text{
+		unit.Lit(op.NapRender), unit.Lit("announce"),
+		unit.Lit("--etcd"), unit.Lit(d.Etcd),
+		unit.Lit("--endpoints"), unit.Lit(strings.Join(d.Endpoints, ",")),
+		unit.Lit("--ttl"), unit.Lit(strconv.Itoa(d.TTL)),
+		unit.Lit("--key"), unit.Cat(unit.Lit(discoveryKeyPrefix(d.Prefix, s)), instance),
+		unit.Lit("--container"), unit.Cat(unit.Lit(base+"."), instance),
+		unit.Lit("--host"), host,
+		unit.Lit("--release"), unit.Lit(s.Rev),
+		unit.Lit("--probe"), unit.Lit(probe),
+		unit.Lit("--primary"), unit.Lit(fmt.Sprintf("%d/%s", s.Primary, primaryProto(s))),
+	}
+	for _, p := range containerPorts(s) {
+		words = append(words, unit.Lit("--port"), unit.Lit(p))
+	}
+	exec := unit.ExecWords(0, words...)
 
 	f := unit.NewFile(base + ".discovery@.service")
 	f.Section("Unit").
@@ -120,9 +91,7 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		AddRaw("ExecStart", exec).
 		Add("Restart", unit.Lit("always")).
 		Add("RestartSec", unit.Lit("500ms")).
-		// TERM reaches only the loop, whose trap lets a running etcdctl
-		// finish before it deletes the key (no put can land after the delete).
-		Add("KillMode", unit.Lit("mixed")).
+		// On TERM it deletes the key (within two 3 s requests) and exits.
 		Add("TimeoutStopSec", unit.Lit("15s"))
 	f.Section("Install").Add("WantedBy", run)
 	if op.Target == TargetFleet {
@@ -182,34 +151,4 @@ func primaryProto(s Sidekick) string {
 		return "tcp"
 	}
 	return proto
-}
-
-// inspectFormat is the docker inspect template the sidekick reads the
-// container with: RUNNING|HEALTH|IP|TAIL, where TAIL is the announcement after
-// its "host" member, with null for a port not published yet. Every constant
-// part of the JSON is written here by encoding/json.
-func inspectFormat(s Sidekick) string {
-	hostPort := func(name string) string {
-		return "{{with index .NetworkSettings.Ports " + strconv.Quote(name) +
-			"}}{{with (index . 0).HostPort}}{{.}}{{else}}null{{end}}{{else}}null{{end}}"
-	}
-	var b strings.Builder
-	b.WriteString("{{.State.Running}}|{{with index .State \"Health\"}}{{.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|")
-	b.WriteString(`"port":` + hostPort(fmt.Sprintf("%d/%s", s.Primary, primaryProto(s))) + `,"ports":{`)
-	for i, name := range containerPorts(s) {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString(jsonString(name) + ":" + hostPort(name))
-	}
-	b.WriteString(`},"release":` + jsonString(s.Rev) + "}")
-	return b.String()
-}
-
-func jsonString(s string) string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic(err) // a string always marshals
-	}
-	return string(b)
 }

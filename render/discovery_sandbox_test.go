@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/internal/naptest"
 	"github.com/nap-paas/nap/internal/sandbox"
 	"github.com/nap-paas/nap/unit"
 )
@@ -78,6 +79,7 @@ func TestDiscoveryOnMachines(t *testing.T) {
 	lab := &discoveryLab{t: t}
 	lab.etcd = sandbox.NewMachine(t, sandbox.Options{Name: "etcd", EtcdV2: true})
 	lab.apps = sandbox.NewMachine(t, sandbox.Options{Name: "apps", Docker: true, Registry: true})
+	naptest.InstallNapRender(t, lab.apps)
 	lab.http = lab.etcd.HTTPClient()
 	webImg, healthImg := lab.buildImages()
 
@@ -597,10 +599,8 @@ func (l *discoveryLab) steadyWrites(t *testing.T, ds []*deployed) {
 }
 
 // logsFailures runs d's sidekick command line by hand, as systemd would but
-// with an etcd endpoint nobody listens on, and sends its bash (only, as
-// KillMode=mixed does) TERM after a while: what it prints is what the journal
-// holds. A v3 etcdctl gives up on a refused endpoint only after its 3 s
-// command timeout, a v2 one at once.
+// with an etcd endpoint nobody listens on, and sends it TERM after a while:
+// what it prints is what the journal holds.
 func (l *discoveryLab) logsFailures(t *testing.T, d *deployed) {
 	b, err := os.ReadFile(l.apps.Path("/etc/systemd/system/" + strings.Replace(d.disc, "@1.", "@.", 1)))
 	if err != nil {
@@ -614,26 +614,29 @@ func (l *discoveryLab) logsFailures(t *testing.T, d *deployed) {
 	argv := execArgv(t, f)
 	// systemd's part: the instance ends the key and the container name (a
 	// "%i" inside the hostile prefix is literal), %H is the whole host word.
-	for _, i := range []int{9, 10} {
-		argv[i] = strings.TrimSuffix(argv[i], "%i") + "1"
-	}
-	if argv[11] == "%H" {
-		argv[11] = l.apps.Name
-	}
 	const endpoint = "http://127.0.0.1:1"
-	argv[7] = endpoint
+	for i := 1; i < len(argv); i++ {
+		switch argv[i-1] {
+		case "--key", "--container":
+			argv[i] = strings.TrimSuffix(argv[i], "%i") + "1"
+		case "--host":
+			if argv[i] == "%H" {
+				argv[i] = l.apps.Name
+			}
+		case "--endpoints":
+			argv[i] = endpoint
+		}
+	}
 	ctx, cancel := l.ctx()
 	defer cancel()
+	// Backoff 0.25 s doubling: failures at 0, 0.25, 0.75, 1.75 and 3.75 s.
 	wait, logged := "5", []int{1, 2, 4}
-	if d.api == "v3" {
-		wait, logged = "7", []int{1, 2}
-	}
 	res, err := l.apps.Exec(ctx, append([]string{"timeout", "--foreground", "--preserve-status", "-s", "TERM", wait}, argv...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Code != 0 {
-		t.Errorf("the sidekick exited %d on TERM, want 0 (its trap exits cleanly)\n%s", res.Code, res)
+		t.Errorf("the sidekick exited %d on TERM, want 0 (a clean stop)\n%s", res.Code, res)
 	}
 	wants := []string{"could not withdraw " + d.key + " (it expires after 6s): "}
 	for _, n := range logged {
@@ -673,3 +676,5 @@ func (l *discoveryLab) machineDies(t *testing.T, ds []*deployed) {
 		}
 	}
 }
+
+func TestMain(m *testing.M) { os.Exit(naptest.Main(m)) }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,47 +34,6 @@ var webSidekick = Sidekick{
 	Ports: []dockerfile.Port{{Start: 8080, End: 8081, Proto: "tcp"}, {Start: 9090, End: 9090, Proto: "udp"}},
 }
 
-// Every line of discovery.sh must end where joining with a space keeps its
-// meaning: a missing ";" would glue two commands into one.
-func TestDiscoveryScriptLinesJoin(t *testing.T) {
-	ends := []string{";", " then", " do", "{", " else", " in", "||", "&&"}
-	for i, line := range strings.Split(discoverySource, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		ok := false
-		for _, e := range ends {
-			ok = ok || strings.HasSuffix(" "+line, e)
-		}
-		if !ok {
-			t.Errorf("discovery.sh:%d: %q does not end with one of %q", i+1, line, ends)
-		}
-		if strings.Contains(line, " #") {
-			t.Errorf("discovery.sh:%d: a comment after code would swallow the rest of the joined line", i+1)
-		}
-	}
-	if strings.ContainsAny(discoveryScript(), "\n\r") {
-		t.Error("the joined script holds a line break")
-	}
-}
-
-// The script that runs is the joined one: bash must parse it and shellcheck
-// must find nothing in it, at every severity.
-func TestDiscoveryScriptShellcheck(t *testing.T) {
-	for _, tool := range []string{"bash", "shellcheck"} {
-		sandbox.Tool(t, tool)
-	}
-	if out, err := exec.Command("bash", "-n", "-c", discoveryScript()).CombinedOutput(); err != nil {
-		t.Fatalf("bash -n: %v\n%s", err, out)
-	}
-	cmd := exec.Command("shellcheck", "--shell=bash", "--severity=style", "-")
-	cmd.Stdin = strings.NewReader(discoveryScript() + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("shellcheck on the joined script: %v\n%s", err, out)
-	}
-}
-
 // execArgv returns the ExecStart= of f as systemd splits it.
 func execArgv(t *testing.T, f *unit.File) []string {
 	t.Helper()
@@ -94,13 +52,25 @@ func execArgv(t *testing.T, f *unit.File) []string {
 	return nil
 }
 
+// flagValues returns the values argv gives flag.
+func flagValues(argv []string, flag string) []string {
+	var out []string
+	for i := 0; i+1 < len(argv); i++ {
+		if argv[i] == flag {
+			out = append(out, argv[i+1])
+		}
+	}
+	return out
+}
+
 func TestDiscoveryUnitArguments(t *testing.T) {
 	cfg := discoveryConfig(t, "target: systemd\ndiscovery: {etcd: v3, ttl: 30, host: 10.0.0.7, endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]}\n")
 	argv := execArgv(t, discoveryUnit(cfg, webSidekick))
-	want := []string{"/bin/bash", "-c", discoveryScript(), "nap-discovery",
-		"/usr/bin/docker", "/usr/bin/etcdctl", "v3", "http://10.0.0.1:2379,http://10.0.0.2:2379", "30",
-		"/services/shop/web/0123456789ab.%i", "shop.web.0123456789ab.%i", "10.0.0.7",
-		inspectFormat(webSidekick), "8080"}
+	want := []string{"/opt/nap/bin/nap-render", "announce",
+		"--etcd", "v3", "--endpoints", "http://10.0.0.1:2379,http://10.0.0.2:2379", "--ttl", "30",
+		"--key", "/services/shop/web/0123456789ab.%i", "--container", "shop.web.0123456789ab.%i", "--host", "10.0.0.7",
+		"--release", discoveryRev, "--probe", "tcp", "--primary", "8080/tcp",
+		"--port", "8080/tcp", "--port", "8081/tcp", "--port", "9090/udp"}
 	if diff := cmp.Diff(want, argv); diff != "" {
 		t.Errorf("ExecStart argv (-want +got):\n%s", diff)
 	}
@@ -109,47 +79,37 @@ func TestDiscoveryUnitArguments(t *testing.T) {
 func TestDiscoveryUnitProbe(t *testing.T) {
 	cfg := discoveryConfig(t, "")
 	for _, tc := range []struct {
-		name string
-		s    Sidekick
-		want string
+		name           string
+		s              Sidekick
+		probe, primary string
 	}{
-		{"tcp primary", webSidekick, "8080"},
+		{"tcp primary", webSidekick, "tcp", "8080/tcp"},
 		{"healthcheck wins", Sidekick{App: "a", Proc: "web", Rev: discoveryRev, Primary: 8080, Healthcheck: true,
-			Ports: []dockerfile.Port{{Start: 8080, End: 8080, Proto: "tcp"}}}, "health"},
+			Ports: []dockerfile.Port{{Start: 8080, End: 8080, Proto: "tcp"}}}, "health", "8080/tcp"},
 		{"udp primary cannot be probed", Sidekick{App: "a", Proc: "web", Rev: discoveryRev, Primary: 53,
-			Ports: []dockerfile.Port{{Start: 53, End: 53, Proto: "udp"}}}, "none"},
+			Ports: []dockerfile.Port{{Start: 53, End: 53, Proto: "udp"}}}, "none", "53/udp"},
 		{"tcp and udp on one number", Sidekick{App: "a", Proc: "web", Rev: discoveryRev, Primary: 53,
-			Ports: []dockerfile.Port{{Start: 53, End: 53, Proto: "udp"}, {Start: 53, End: 53, Proto: "tcp"}}}, "53"},
+			Ports: []dockerfile.Port{{Start: 53, End: 53, Proto: "udp"}, {Start: 53, End: 53, Proto: "tcp"}}}, "tcp", "53/tcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			argv := execArgv(t, discoveryUnit(cfg, tc.s))
-			if got := argv[len(argv)-1]; got != tc.want {
-				t.Errorf("probe = %q, want %q", got, tc.want)
+			if got := flagValues(argv, "--probe"); len(got) != 1 || got[0] != tc.probe {
+				t.Errorf("--probe %q, want %q", got, tc.probe)
+			}
+			if got := flagValues(argv, "--primary"); len(got) != 1 || got[0] != tc.primary {
+				t.Errorf("--primary %q, want %q", got, tc.primary)
 			}
 		})
 	}
 }
 
-func TestInspectFormat(t *testing.T) {
-	h := func(p string) string {
-		return `{{with index .NetworkSettings.Ports "` + p + `"}}{{with (index . 0).HostPort}}{{.}}{{else}}null{{end}}{{else}}null{{end}}`
-	}
-	want := `{{.State.Running}}|{{with index .State "Health"}}{{.Status}}{{end}}|{{.NetworkSettings.IPAddress}}|` +
-		`"port":` + h("8080/tcp") + `,"ports":{"8080/tcp":` + h("8080/tcp") + `,"8081/tcp":` + h("8081/tcp") +
-		`,"9090/udp":` + h("9090/udp") + `},"release":"` + discoveryRev + `"}`
-	if got := inspectFormat(webSidekick); got != want {
-		t.Errorf("inspectFormat:\n got %s\nwant %s", got, want)
-	}
-}
-
-// Hostile operator values reach the script as arguments, byte for byte; the
-// script text never changes.
+// Hostile operator values reach the sidekick as whole arguments, byte for
+// byte.
 func TestDiscoveryUnitHostileValues(t *testing.T) {
-	for _, v := range []string{`/a b`, `/x"y'z`, `/$HOME/${x}/$(id)`, `/%i%H%%`, `/;`, "/back\\slash", `/a;b|c&d`, "/tab\tx", "/é✓"} {
+	for _, v := range []string{`/a b`, `/x"y'z`, `/$HOME/${x}/$(id)`, `/%i%H%%`, `/;`, "/back\\slash", `/a;b|c&d`, "/tab\tx", "/é✓", "/--probe"} {
 		cfg := discoveryConfig(t, "")
 		cfg.Operator.Discovery.Prefix = v
 		cfg.Operator.Discovery.Host = v + "host"
-		cfg.Operator.Docker = v + "/docker"
 		f := discoveryUnit(cfg, webSidekick)
 		b, err := unit.Marshal(f)
 		if err != nil {
@@ -161,17 +121,14 @@ func TestDiscoveryUnitHostileValues(t *testing.T) {
 		}
 		back.Name = f.Name
 		argv := execArgv(t, back)
-		if argv[2] != discoveryScript() {
-			t.Errorf("prefix %q: the script changed", v)
-		}
-		if got, want := argv[9], v+"/shop/web/0123456789ab.%i"; got != want {
+		if got, want := flagValues(argv, "--key"), v+"/shop/web/0123456789ab.%i"; len(got) != 1 || got[0] != want {
 			t.Errorf("key = %q, want %q", got, want)
 		}
-		if got, want := argv[11], v+"host"; got != want {
+		if got, want := flagValues(argv, "--host"), v+"host"; len(got) != 1 || got[0] != want {
 			t.Errorf("host = %q, want %q", got, want)
 		}
-		if got, want := argv[4], v+"/docker"; got != want {
-			t.Errorf("docker = %q, want %q", got, want)
+		if len(argv) != 26 {
+			t.Errorf("%d words, want 26: %q", len(argv), argv)
 		}
 	}
 }
@@ -233,17 +190,17 @@ func TestDiscoveryUnitGolden(t *testing.T) {
 // the values as whole arguments.
 func FuzzDiscoveryUnit(f *testing.F) {
 	for _, s := range []string{"/services", `/a b"c'$d%e\`, "/x\ny", "/%i%%;", "/\x00", "/\xff\xfe", "/ ; rm -rf /"} {
-		f.Add(s, s+"host", s+"/docker")
+		f.Add(s, s+"host", s+"/nap-render")
 	}
-	f.Fuzz(func(t *testing.T, prefix, host, docker string) {
+	f.Fuzz(func(t *testing.T, prefix, host, napRender string) {
 		cfg := discoveryConfig(t, "")
 		cfg.Operator.Discovery.Prefix = prefix
 		cfg.Operator.Discovery.Host = host
-		cfg.Operator.Docker = docker
+		cfg.Operator.NapRender = napRender
 		u := discoveryUnit(cfg, webSidekick)
 		b, err := unit.Marshal(u)
 		if err != nil {
-			if !strings.ContainsAny(prefix+host+docker, "\r\n\x00") {
+			if !strings.ContainsAny(prefix+host+napRender, "\r\n\x00") && plainPath(napRender) {
 				t.Fatalf("Marshal refused values without a line break or NUL: %v", err)
 			}
 			return
@@ -254,10 +211,10 @@ func FuzzDiscoveryUnit(f *testing.F) {
 		}
 		back.Name = u.Name
 		argv := execArgv(t, back)
-		want := map[int]string{2: discoveryScript(), 4: docker, 9: strings.TrimRight(prefix, "/") + "/shop/web/0123456789ab.%i", 11: host}
-		if host == "%H" {
-			want[11] = "%H"
+		if !plainPath(napRender) {
+			return // the operator config admits only plain absolute paths
 		}
+		want := map[int]string{0: napRender, 9: strings.TrimRight(prefix, "/") + "/shop/web/0123456789ab.%i", 13: host}
 		for i, w := range want {
 			if argv[i] != w {
 				t.Errorf("argv[%d] = %q, want %q", i, argv[i], w)
@@ -273,4 +230,19 @@ func BenchmarkDiscoveryUnit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// plainPath reports whether p is an absolute path of [A-Za-z0-9/._-], as
+// the operator config's validation lets through: an executable unit.Exec
+// writes. Anything else it may refuse.
+func plainPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || p == "/" || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-", r)) {
+			return false
+		}
+	}
+	return true
 }

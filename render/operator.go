@@ -10,7 +10,7 @@ import (
 // operatorFields are the top-level keys of the operator config; nap.yaml
 // setting one of them is told so.
 var operatorFields = map[string]bool{
-	"registry": true, "target": true, "docker": true, "etcdctl": true, "state": true,
+	"registry": true, "target": true, "docker": true, "etcdctl": true, "nap_render": true, "state": true,
 	"unit_dir": true, "deploy_branch": true, "keep_releases": true, "build_timeout": true,
 	"drain": true, "env_dir": true, "discovery": true, "fleet": true, "builder": true,
 	"machines": true, "limits": true,
@@ -38,6 +38,8 @@ func parseOperator(file string, data []byte, op *Operator) error {
 			return check(v, key, &op.Docker, validAbs)
 		case "etcdctl":
 			return check(v, key, &op.Etcdctl, validAbs)
+		case "nap_render":
+			return check(v, key, &op.NapRender, validAbs)
 		case "state":
 			return check(v, key, &op.State, validAbs)
 		case "unit_dir":

@@ -6,16 +6,15 @@ import (
 	"testing"
 )
 
-// heavyPackages are kept out of nap-render: every render, check and
-// pre-receive hook starts it, and its start-up is measured against the seed
-// (BENCHMARKS.md, "render"). net/http and crypto/tls cost 4.9 MB and
-// ≈0.4 ms of package initialisation (deploy runs curl instead);
-// text/template's by-name method calls keep every exported method in the
-// binary (2.3 MB); go-cmp and testing belong to tests; dockerfile2llb is
-// forbidden by the design, and buildkit's instructions package costs
-// ≈1.5 ms of initialisation.
+// heavyPackages are kept out of nap-render: text/template's by-name method
+// calls keep every exported method in the binary (2.3 MB); go-cmp and
+// testing belong to tests; dockerfile2llb is forbidden by the design, and
+// buildkit's instructions package costs ≈1.5 ms of initialisation at every
+// start. net/http and crypto/tls are linked since the discovery sidekick
+// (`nap-render announce`) talks to dockerd and etcd in-process: ≈0.4 ms of
+// start-up that no user feels, against a process per check saved on every
+// host (BENCHMARKS.md, "render" and "discovery").
 var heavyPackages = []string{
-	"net", "net/http", "crypto/tls", "crypto/x509",
 	"text/template", "html/template",
 	"github.com/google/go-cmp/cmp", "testing",
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb",

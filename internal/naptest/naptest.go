@@ -63,17 +63,28 @@ type Host struct {
 	NapEnv []string
 }
 
+// InstallNapRender puts nap-render (built once per test process, see
+// NapRender) at Bin on m: the discovery sidekicks of every unit nap renders
+// run `nap-render announce` from there, the operator's default nap_render.
+func InstallNapRender(t testing.TB, m *sandbox.Machine) {
+	t.Helper()
+	b, err := os.ReadFile(NapRender(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteFile(Bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Install sets m up as README's "Shell mode" and "Least privilege"
 // sections say (nap-render statically built from this module), and gives
 // user dev a key that nap accepts.
 func Install(t *testing.T, m *sandbox.Machine, opts Options) *Host {
 	t.Helper()
 	h := &Host{T: t, M: m}
-	b, err := os.ReadFile(NapRender(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.WriteFile(Bin, b, "root", 0o755)
+	InstallNapRender(t, m)
+	h.Run("root", "chown", "root:", Bin)
 	// systemctl as a user other than root goes through D-Bus and polkit.
 	for _, u := range []string{"dbus.socket", "dbus.service", "polkit.service"} {
 		b, err := os.ReadFile("/lib/systemd/system/" + u)

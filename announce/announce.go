@@ -1,0 +1,272 @@
+// Package announce is nap's discovery sidekick: it keeps one app instance's
+// key in etcd while, and only while, the instance answers. `nap-render
+// announce` runs it under APP.PROC.R.discovery@.service.
+//
+// It asks dockerd over its socket and etcd over HTTP from one process:
+// no program is started per check. It waits on docker's event stream for
+// the container to start, die or change health, probes the app with a TCP
+// connect to the container's own address and primary port (docker-proxy
+// accepts on the host port before the app listens) every 250 ms until it
+// answers and every second while it is announced, and only then writes
+// KEY = {"host":…,"port":HOSTPORT,"ports":{"8080/tcp":HOSTPORT,…},"release":REV}
+// with the TTL, refreshed every TTL/3 (v2: written again; v3: one lease per
+// announcement, kept alive, granted again once lost). The key is deleted at
+// once when the container dies or stops answering, and when the sidekick is
+// stopped (TERM); if the host dies it expires after the TTL. etcd being
+// unreachable is retried with a backoff (0.25 s doubling to 4 s) and logged
+// at the 1st, 2nd, 4th, 8th… failure in a row; the app is never touched.
+package announce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is one instance's announcement.
+type Config struct {
+	DockerSocket string        // dockerd's API socket; default /var/run/docker.sock
+	V3           bool          // etcd's v3 API (its JSON gateway), else v2
+	Endpoints    []string      // etcd client URLs, tried in turn
+	TTL          time.Duration // whole seconds, at least 3
+	Key          string
+	Container    string
+	Host         string   // announced as "host"
+	Primary      string   // the container port announced as "port", e.g. "8080/tcp"
+	Ports        []string // the container ports listed in "ports"
+	Release      string
+	// Probe is "tcp" (the app accepts TCP on the container's address and
+	// the primary port), "health" (docker reports the container healthy)
+	// or "none" (it runs with its ports published).
+	Probe string
+	Log   io.Writer // what the journal shows: changes only
+}
+
+const (
+	notReadyPoll = 250 * time.Millisecond // until the app answers
+	answerPoll   = time.Second            // while announced: withdraw within a second of silence
+	maxBackoff   = 4 * time.Second
+)
+
+// Run announces until ctx ends, then withdraws the key. It returns nil on
+// a clean stop.
+func Run(ctx context.Context, c Config) error {
+	if c.DockerSocket == "" {
+		c.DockerSocket = "/var/run/docker.sock"
+	}
+	if c.TTL < 3*time.Second {
+		return fmt.Errorf("ttl %v: at least 3s", c.TTL)
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	a := &announcer{c: c, docker: newDocker(c.DockerSocket),
+		etcd: &etcd{endpoints: c.Endpoints, v3: c.V3, key: c.Key, ttl: c.TTL, client: &http.Client{}}}
+	return a.run(ctx)
+}
+
+type announcer struct {
+	c      Config
+	docker *docker
+	etcd   *etcd
+	shown  string // the last state line logged
+}
+
+// say logs a state line once, not again until the state changes.
+func (a *announcer) say(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if line != a.shown {
+		a.shown = line
+		fmt.Fprintln(a.c.Log, line)
+	}
+}
+
+func (a *announcer) run(ctx context.Context) error {
+	wake := make(chan struct{}, 1)
+	go a.watch(ctx, func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	var (
+		info      *container
+		stale     = true // info must be read again
+		announced string
+		wrote     time.Time
+		dirty     = true // a predecessor killed with SIGKILL may have left the key
+		failures  int
+		retryAt   time.Time
+		polls     int
+	)
+	refresh := a.c.TTL / 3
+	for {
+		if stale {
+			var err error
+			if info, err = a.docker.inspect(ctx, a.c.Container); err != nil {
+				a.say("docker: %v", err)
+				info = nil
+			}
+			stale = false
+		}
+		value, waiting := a.ready(info)
+		if value == "" {
+			a.say("%s", waiting)
+		}
+		var err error
+		if !time.Now().Before(retryAt) {
+			switch {
+			case value != "" && value != announced:
+				if err = a.etcd.put(ctx, value); err == nil {
+					announced, wrote, dirty = value, time.Now(), false
+					a.say("announced %s = %s", a.c.Key, value)
+				}
+			case value != "" && time.Since(wrote) >= refresh:
+				if err = a.etcd.refresh(ctx, value); err == errMissing {
+					err = a.etcd.put(ctx, value)
+				}
+				if err == nil {
+					wrote = time.Now()
+				}
+			case value == "" && (announced != "" || dirty):
+				if err = a.etcd.remove(ctx); err == nil {
+					if announced != "" {
+						a.say("withdrew %s", a.c.Key)
+					}
+					announced, dirty = "", false
+				}
+			}
+			if err != nil && ctx.Err() == nil {
+				failures++
+				if failures&(failures-1) == 0 { // 1st, 2nd, 4th, 8th…
+					fmt.Fprintf(a.c.Log, "etcd at %s failed (%d in a row): %v\n", strings.Join(a.c.Endpoints, ","), failures, err)
+				}
+				retryAt = time.Now().Add(min(notReadyPoll<<(failures-1), maxBackoff))
+			} else if err == nil {
+				failures = 0
+			}
+		}
+
+		next := notReadyPoll
+		if value != "" {
+			next = answerPoll
+			if a.c.Probe != "tcp" {
+				next = refresh // nothing to probe: events and the refresh wake us
+			}
+			if due := time.Until(wrote.Add(refresh)); due < next {
+				next = max(due, 0)
+			}
+		} else if polls++; polls%4 == 0 {
+			stale = true // ports or health not there yet: look again every second
+		}
+		if failures > 0 {
+			next = min(next, max(time.Until(retryAt), 0))
+		}
+		if value != "" && time.Since(wrote)+next >= refresh {
+			stale = true // read the container again at every refresh, events or not
+		}
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			a.withdraw(announced != "" || dirty)
+			return nil
+		case <-wake:
+			stale = true
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// withdraw deletes the key on the way out, with its own deadline.
+func (a *announcer) withdraw(needed bool) {
+	if !needed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*requestTimeout)
+	defer cancel()
+	if err := a.etcd.remove(ctx); err != nil {
+		fmt.Fprintf(a.c.Log, "could not withdraw %s (it expires after %ds): %v\n", a.c.Key, int(a.c.TTL/time.Second), err)
+		return
+	}
+	fmt.Fprintf(a.c.Log, "withdrew %s\n", a.c.Key)
+}
+
+// watch wakes the loop at every docker event of the container, following
+// the stream again (and waking the loop) whenever it breaks.
+func (a *announcer) watch(ctx context.Context, wake func()) {
+	for ctx.Err() == nil {
+		a.docker.events(ctx, a.c.Container, wake)
+		wake()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// ready returns the value to announce, or "" and what it waits for.
+func (a *announcer) ready(c *container) (value, waiting string) {
+	name := a.c.Container
+	if c == nil {
+		return "", "waiting for container " + name
+	}
+	if !c.Running || c.Ports[a.c.Primary] == "" && a.c.Primary != "" {
+		return "", "waiting for container " + name + " to run with its ports published"
+	}
+	for _, p := range a.c.Ports {
+		if c.Ports[p] == "" {
+			return "", "waiting for container " + name + " to run with its ports published"
+		}
+	}
+	switch a.c.Probe {
+	case "health":
+		if c.Health != "healthy" {
+			h := c.Health
+			if h == "" {
+				h = "no status"
+			}
+			return "", "waiting for container " + name + " to be healthy (" + h + ")"
+		}
+	case "tcp":
+		port, _, _ := strings.Cut(a.c.Primary, "/")
+		addr := net.JoinHostPort(c.IP, port)
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return "", "waiting for container " + name + " to accept TCP on " + addr
+		}
+		conn.Close()
+	}
+	return a.value(c), ""
+}
+
+// value is the announcement, its JSON written by encoding/json; "ports" in
+// the order given.
+func (a *announcer) value(c *container) string {
+	hostPort := func(p string) json.RawMessage {
+		if n, err := strconv.Atoi(c.Ports[p]); err == nil {
+			return json.RawMessage(strconv.Itoa(n))
+		}
+		return json.RawMessage("null")
+	}
+	var b strings.Builder
+	host, _ := json.Marshal(a.c.Host)
+	b.WriteString(`{"host":` + string(host) + `,"port":` + string(hostPort(a.c.Primary)) + `,"ports":{`)
+	for i, p := range a.c.Ports {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		name, _ := json.Marshal(p)
+		b.WriteString(string(name) + ":" + string(hostPort(p)))
+	}
+	rel, _ := json.Marshal(a.c.Release)
+	b.WriteString(`},"release":` + string(rel) + "}")
+	return b.String()
+}
