@@ -1,0 +1,69 @@
+package announce
+
+import (
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValue(t *testing.T) {
+	a := &announcer{c: Config{Host: `h"o\s t`, Primary: "8080/tcp", Ports: []string{"8080/tcp", "9090/udp", "10000/tcp"}, Release: "0123"}}
+	got := a.value(&container{Ports: map[string]string{"8080/tcp": "32768", "9090/udp": "32769"}})
+	const want = `{"host":"h\"o\\s t","port":32768,"ports":{"8080/tcp":32768,"9090/udp":32769,"10000/tcp":null},"release":"0123"}`
+	if got != want {
+		t.Errorf("value\n got %s\nwant %s", got, want)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(got), &v); err != nil || v["host"] != `h"o\s t` {
+		t.Errorf("not the JSON meant: %v %v", v, err)
+	}
+}
+
+func TestReady(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	_, closedPort, _ := net.SplitHostPort(closed.Addr().String())
+	closed.Close()
+	running := func(health string) *container {
+		return &container{Running: true, Health: health, IP: "127.0.0.1", Ports: map[string]string{port + "/tcp": "40000"}}
+	}
+	for _, tc := range []struct {
+		name, probe, primary string
+		c                    *container
+		waiting              string // "" = ready
+	}{
+		{"no container", "tcp", port + "/tcp", nil, "waiting for container c"},
+		{"not running", "tcp", port + "/tcp", &container{Ports: map[string]string{}}, "waiting for container c to run with its ports published"},
+		{"port not published", "tcp", closedPort + "/tcp", running(""), "waiting for container c to run with its ports published"},
+		{"listening", "tcp", port + "/tcp", running(""), ""},
+		{"starting health", "health", port + "/tcp", running("starting"), "waiting for container c to be healthy (starting)"},
+		{"healthy", "health", port + "/tcp", running("healthy"), ""},
+		{"no probe", "none", port + "/tcp", running(""), ""},
+	} {
+		a := &announcer{c: Config{Container: "c", Primary: tc.primary, Ports: []string{tc.primary}, Probe: tc.probe}}
+		value, waiting := a.ready(tc.c)
+		if waiting != tc.waiting || (waiting == "") != (value != "") {
+			t.Errorf("%s: ready = %q, %q; want waiting %q", tc.name, value, waiting, tc.waiting)
+		}
+	}
+	// Published, but the app does not accept: it is not announced.
+	a := &announcer{c: Config{Container: "c", Primary: closedPort + "/tcp", Ports: []string{closedPort + "/tcp"}, Probe: "tcp"}}
+	c := &container{Running: true, IP: "127.0.0.1", Ports: map[string]string{closedPort + "/tcp": "40001"}}
+	if _, waiting := a.ready(c); !strings.HasPrefix(waiting, "waiting for container c to accept TCP on 127.0.0.1:") {
+		t.Errorf("closed port: %q", waiting)
+	}
+}
+
+func TestV2Path(t *testing.T) {
+	e := &etcd{key: `/nap "q" $x %i 'y'/a?b#c/web/R.1`, ttl: 6 * time.Second}
+	if got, want := e.v2path(), `/v2/keys/nap%20%22q%22%20$x%20%25i%20%27y%27/a%3Fb%23c/web/R.1`; got != want {
+		t.Errorf("v2path = %s, want %s", got, want)
+	}
+}

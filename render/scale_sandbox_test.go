@@ -1,0 +1,132 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/internal/naptest"
+	"github.com/nap-paas/nap/internal/sandbox"
+	"github.com/nap-paas/nap/unit"
+)
+
+// BenchmarkSidekicks measures what announcing costs: 100 instances of one
+// app, each with its sidekick, on one machine (dockerd, etcd v2, systemd),
+// over 60 s of steady state. It reports the sidekicks' CPU (their units'
+// cgroups) and dockerd's, containerd's and etcd's, then the same 100
+// containers for 60 s with the sidekicks stopped: the cost of discovery is
+// the sidekicks plus the daemons' increase. By hand (BENCHMARKS.md):
+//
+//	go test -run '^$' -bench Sidekicks -benchtime 1x -timeout 30m ./render
+func BenchmarkSidekicks(b *testing.B) {
+	const n = 100
+	const window = 60 * time.Second
+	m := sandbox.NewMachine(b, sandbox.Options{Name: "scale", Docker: true, EtcdV2: true})
+	naptest.InstallNapRender(b, m)
+	sh := func(script string) string {
+		b.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		res, err := m.Exec(ctx, "sh", "-c", script)
+		if err != nil || res.Code != 0 {
+			b.Fatalf("%s: %v %s", script, err, res)
+		}
+		return strings.TrimSpace(string(res.Stdout))
+	}
+
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "app")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/discoveryapp/main.go")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the test app: %v\n%s", err, out)
+	}
+	const df = "FROM scratch\nCOPY app /app\nEXPOSE 8080\nENV LISTEN_PORTS=8080\nCMD [\"/app\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := ParseConfig([]byte("target: systemd\ndiscovery: {etcd: v2, ttl: 60, host: 127.0.0.1}\nlimits: {max_instances: 100}\n"),
+		[]byte("instances: "+strconv.Itoa(n)+"\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rel := Release{App: "scale", Rev: discoveryRev}
+	sh("/usr/bin/docker build -q -t " + Image(cfg, rel) + " " + dir)
+	img, err := dockerfile.Parse("Dockerfile", strings.NewReader(df), dockerfile.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	files, err := Render(img, cfg, rel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := unit.Marshal(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.WriteFile("/etc/systemd/system/"+f.Name, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stem := "scale.web." + discoveryRev[:12]
+	sh("systemctl daemon-reload")
+	sh(fmt.Sprintf("for i in $(seq %d); do systemctl start --no-block %s@$i.service %s.discovery@$i.service; done", n, stem, stem))
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		got := sh("ETCDCTL_API=2 etcdctl ls /services/scale/web 2>/dev/null | wc -l")
+		if got == strconv.Itoa(n) {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s of %d instances announced after 10 minutes", got, n)
+		}
+		time.Sleep(time.Second)
+	}
+	// CPU time (ns) of units matching pattern, summed from their cgroups.
+	cpu := func(pattern string) int64 {
+		out := sh("systemctl show -p CPUUsageNSec --value " + pattern)
+		var sum int64
+		for _, f := range strings.Fields(out) {
+			v, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				b.Fatalf("CPUUsageNSec of %s: %q (CPU accounting off?)", pattern, f)
+			}
+			sum += v
+		}
+		return sum
+	}
+	sidekicks := func() int64 {
+		var names []string
+		for i := 1; i <= n; i++ {
+			names = append(names, fmt.Sprintf("%s.discovery@%d.service", stem, i))
+		}
+		return cpu(strings.Join(names, " "))
+	}
+	daemons := func() int64 { return cpu("docker.service containerd.service etcd.service") }
+	percent := func(ns int64) float64 { return 100 * float64(ns) / float64(window) }
+
+	time.Sleep(10 * time.Second) // past the start-up
+	s0, d0 := sidekicks(), daemons()
+	time.Sleep(window)
+	s1, d1 := sidekicks(), daemons()
+	sh(fmt.Sprintf("for i in $(seq %d); do systemctl stop %s.discovery@$i.service; done", n, stem))
+	time.Sleep(10 * time.Second)
+	b0 := daemons()
+	time.Sleep(window)
+	b1 := daemons()
+
+	side, with, without := percent(s1-s0), percent(d1-d0), percent(b1-b0)
+	total := side + with - without
+	b.Logf("sidekicks: %d instances, %v: sidekicks %.2f%% of a core; dockerd+containerd+etcd %.2f%% with them, %.2f%% without; discovery costs %.2f%% of a core (%.3f%% per instance)",
+		n, window, side, with, without, total, total/n)
+	b.ReportMetric(total, "%core-total")
+	b.ReportMetric(side, "%core-sidekicks")
+}
