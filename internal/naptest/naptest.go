@@ -21,7 +21,7 @@ import (
 
 const (
 	// Bin is where nap-render is installed on the machine.
-	Bin = "/opt/nap/bin/nap-render"
+	Bin = sandbox.NapRender
 	// Home is the nap user's home.
 	Home = "/home/nap"
 	// Remote is where dev pushes the app hello.
