@@ -104,11 +104,15 @@ func (a *announcer) run(ctx context.Context) error {
 		failures  int
 		retryAt   time.Time
 		polls     int
+		inspected time.Time
 	)
 	refresh := a.c.TTL / 3
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		if stale {
 			var err error
+			inspected = time.Now()
 			if info, err = a.docker.inspect(ctx, a.c.Container); err != nil {
 				a.say("docker: %v", err)
 				info = nil
@@ -168,20 +172,19 @@ func (a *announcer) run(ctx context.Context) error {
 		if failures > 0 {
 			next = min(next, max(time.Until(retryAt), 0))
 		}
-		if value != "" && time.Since(wrote)+next >= refresh {
-			stale = true // read the container again at every refresh, events or not
+		if time.Since(inspected) >= a.c.TTL {
+			stale = true // events say every change; this is only a safety net
 		}
-		t := time.NewTimer(next)
+		timer.Reset(next)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			a.withdraw(announced != "" || dirty)
 			return nil
 		case <-wake:
 			stale = true
-		case <-t.C:
+			timer.Stop()
+		case <-timer.C:
 		}
-		t.Stop()
 	}
 }
 
@@ -236,13 +239,11 @@ func (a *announcer) ready(c *container) (value, waiting string) {
 			return "", "waiting for container " + name + " to be healthy (" + h + ")"
 		}
 	case "tcp":
-		port, _, _ := strings.Cut(a.c.Primary, "/")
-		addr := net.JoinHostPort(c.IP, port)
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return "", "waiting for container " + name + " to accept TCP on " + addr
+		p, _, _ := strings.Cut(a.c.Primary, "/")
+		port, _ := strconv.Atoi(p)
+		if !probeTCP(c.IP, port, time.Second) {
+			return "", "waiting for container " + name + " to accept TCP on " + net.JoinHostPort(c.IP, p)
 		}
-		conn.Close()
 	}
 	return a.value(c), ""
 }

@@ -67,3 +67,21 @@ func TestV2Path(t *testing.T) {
 		t.Errorf("v2path = %s, want %s", got, want)
 	}
 }
+
+func TestProbeTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if !probeTCP("127.0.0.1", port, time.Second) {
+		t.Errorf("a listening port does not answer")
+	}
+	ln.Close()
+	if probeTCP("127.0.0.1", port, time.Second) {
+		t.Errorf("a closed port answers")
+	}
+	if probeTCP("not an address", port, time.Second) {
+		t.Errorf("a bad address answers")
+	}
+}

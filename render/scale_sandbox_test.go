@@ -77,6 +77,8 @@ func BenchmarkSidekicks(b *testing.B) {
 		}
 	}
 	stem := "scale.web." + discoveryRev[:12]
+	// CPU time is read from /proc (utime+stime of the processes): the
+	// machine's cgroups have no cpu controller on a cgroup-v1 host.
 	sh("systemctl daemon-reload")
 	sh(fmt.Sprintf("for i in $(seq %d); do systemctl start --no-block %s@$i.service %s.discovery@$i.service; done", n, stem, stem))
 	deadline := time.Now().Add(10 * time.Minute)
@@ -90,33 +92,31 @@ func BenchmarkSidekicks(b *testing.B) {
 		}
 		time.Sleep(time.Second)
 	}
-	// CPU time (ns) of units matching pattern, summed from their cgroups.
-	cpu := func(pattern string) int64 {
-		out := sh("systemctl show -p CPUUsageNSec --value " + pattern)
+	// cpu sums the CPU time (ns) of the processes named (pgrep -x).
+	tick := time.Second / time.Duration(mustInt(b, sh("getconf CLK_TCK")))
+	cpu := func(names ...string) int64 {
 		var sum int64
-		for _, f := range strings.Fields(out) {
-			v, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				b.Fatalf("CPUUsageNSec of %s: %q (CPU accounting off?)", pattern, f)
-			}
-			sum += v
+		for _, n := range names {
+			out := sh("for p in $(pgrep -x " + n + "); do cat /proc/$p/stat 2>/dev/null; done | awk '{ s += $14 + $15 } END { print s+0 }'")
+			sum += mustInt(b, out)
 		}
-		return sum
+		return sum * int64(tick)
 	}
-	sidekicks := func() int64 {
-		var names []string
-		for i := 1; i <= n; i++ {
-			names = append(names, fmt.Sprintf("%s.discovery@%d.service", stem, i))
-		}
-		return cpu(strings.Join(names, " "))
-	}
-	daemons := func() int64 { return cpu("docker.service containerd.service etcd.service") }
+	sidekicks := func() int64 { return cpu("nap-render") }
+	daemons := func() int64 { return cpu("dockerd", "containerd", "containerd-shim", "etcd") }
 	percent := func(ns int64) float64 { return 100 * float64(ns) / float64(window) }
 
+	// switches counts the sidekicks' threads' context switches: wake-ups.
+	switches := func() int64 {
+		return mustInt(b, sh("for p in $(pgrep -x nap-render); do cat /proc/$p/task/*/status 2>/dev/null; done | awk '/^voluntary_ctxt_switches|^nonvoluntary_ctxt_switches/ { s += $2 } END { print s+0 }'"))
+	}
 	time.Sleep(10 * time.Second) // past the start-up
-	s0, d0 := sidekicks(), daemons()
+	s0, d0, w0 := sidekicks(), daemons(), switches()
 	time.Sleep(window)
-	s1, d1 := sidekicks(), daemons()
+	s1, d1, w1 := sidekicks(), daemons(), switches()
+	b.Logf("sidekicks: %d processes, %d threads, %.1f context switches per second each",
+		mustInt(b, sh("pgrep -x nap-render | wc -l")), mustInt(b, sh("for p in $(pgrep -x nap-render); do ls /proc/$p/task; done | wc -l")),
+		float64(w1-w0)/window.Seconds()/n)
 	sh(fmt.Sprintf("for i in $(seq %d); do systemctl stop %s.discovery@$i.service; done", n, stem))
 	time.Sleep(10 * time.Second)
 	b0 := daemons()
@@ -129,4 +129,12 @@ func BenchmarkSidekicks(b *testing.B) {
 		n, window, side, with, without, total, total/n)
 	b.ReportMetric(total, "%core-total")
 	b.ReportMetric(side, "%core-sidekicks")
+}
+
+func mustInt(b *testing.B, s string) int64 {
+	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		b.Fatalf("not a number: %q", s)
+	}
+	return v
 }
