@@ -67,7 +67,7 @@ func parseApp(file string, data []byte, cfg *Config) error {
 					return d.errf(v, "memory: below docker's minimum of 6m")
 				}
 				if app.Memory > op.Limits.MaxMemory {
-					return d.errf(v, "memory: more than this host allows (limits.max_memory = %s)", formatSize(op.Limits.MaxMemory))
+					return d.errf(v, "memory: more than this host allows (limits.max_memory = %s)", FormatSize(op.Limits.MaxMemory))
 				}
 			case "cpu_shares":
 				app.CPUShares, err = d.integer(v, key, 2, 262144)

@@ -218,8 +218,8 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 	for b, want := range map[int64]string{2 << 30: "2g", 256 << 20: "256m", 4096: "4k", 1000: "1000"} {
-		if got := formatSize(b); got != want {
-			t.Errorf("formatSize(%d) = %q, want %q", b, got, want)
+		if got := FormatSize(b); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", b, got, want)
 		}
 	}
 }

@@ -52,7 +52,7 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 		words = append(words, lit("--env-file"), lit(path.Join(op.EnvDir, rel.App+".env")))
 	}
 	if app.Memory > 0 {
-		words = append(words, lit("--memory"), lit(formatSize(app.Memory)))
+		words = append(words, lit("--memory"), lit(FormatSize(app.Memory)))
 	}
 	if app.CPUShares > 0 {
 		words = append(words, lit("--cpu-shares"), lit(strconv.Itoa(app.CPUShares)))

@@ -305,8 +305,8 @@ func validMetadata(s string) error {
 	return nil
 }
 
-// formatSize writes bytes the way docker reads them, in the largest whole unit.
-func formatSize(b int64) string {
+// FormatSize writes bytes the way docker reads them, in the largest whole unit.
+func FormatSize(b int64) string {
 	switch {
 	case b%(1<<30) == 0:
 		return strconv.FormatInt(b>>30, 10) + "g"

@@ -135,7 +135,7 @@ func (r Repo) measure(ctx context.Context, rev string, lim render.Limits) error 
 			break
 		}
 		if lim.MaxTree > 0 && size > lim.MaxTree {
-			over = errorf("", 0, "the tree of %.12s holds more than %s; this host takes at most %s (limits.max_tree): keep build outputs and large data out of the repository", rev, sizeText(lim.MaxTree), sizeText(lim.MaxTree))
+			over = errorf("", 0, "the tree of %.12s holds more than %s; this host takes at most %s (limits.max_tree): keep build outputs and large data out of the repository", rev, render.FormatSize(lim.MaxTree), render.FormatSize(lim.MaxTree))
 			break
 		}
 	}
@@ -232,7 +232,7 @@ func writeTar(root *os.Root, r io.Reader, lim render.Limits) error {
 		case tar.TypeReg:
 			if lim.MaxTree > 0 {
 				if budget -= h.Size; budget < 0 {
-					return errorf("", 0, "the tree holds more than %s; this host takes at most %s (limits.max_tree)", sizeText(lim.MaxTree), sizeText(lim.MaxTree))
+					return errorf("", 0, "the tree holds more than %s; this host takes at most %s (limits.max_tree)", render.FormatSize(lim.MaxTree), render.FormatSize(lim.MaxTree))
 				}
 			}
 			mode := os.FileMode(0o644)
@@ -255,17 +255,4 @@ func writeTar(root *os.Root, r io.Reader, lim render.Limits) error {
 			return fmt.Errorf("git archive holds %s of tar type %q, which a git tree cannot hold", quote(h.Name), h.Typeflag)
 		}
 	}
-}
-
-// sizeText writes a byte count the way limits are written (512m).
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return strconv.FormatInt(n>>30, 10) + "g"
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + "m"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + "k"
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
 }
