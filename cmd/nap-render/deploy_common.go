@@ -41,7 +41,7 @@ func (f *deployFlags) deployer(stdout io.Writer) (*deploy.Deployer, error) {
 		}
 	}
 	d := &deploy.Deployer{Operator: b, Out: stdout, ToolTimeout: f.toolTimeout}
-	if self, err := selfPath(); err == nil {
+	if self, err := selfPath(); err == nil && standalone {
 		d.Guard = []string{self, "reconcile", "--wait"}
 		if explicit {
 			d.Guard = append(d.Guard, "--config", path)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,5 +104,18 @@ func TestDeployRejectsHostileInput(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(filepath.Join(dir, "state")); len(es) > 1 {
 		t.Errorf("state written for rejected input: %v", es)
+	}
+}
+
+// A test calling run must never have a deploy start a guard: the guard runs
+// this executable again, which here is the test binary (running every test
+// again, each starting guards of its own).
+func TestNoGuardOutsideTheBinary(t *testing.T) {
+	d, err := (&deployFlags{config: "/dev/null"}).deployer(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Guard != nil {
+		t.Errorf("Guard = %q in a test binary", d.Guard)
 	}
 }

@@ -42,7 +42,13 @@ var commands = map[string]command{}
 
 func register(name string, c command) { commands[name] = c }
 
+// standalone is set when this process is the nap-render binary itself, not
+// a test calling run: a deploy's guard runs this executable again, which
+// only the binary may do.
+var standalone bool
+
 func main() {
+	standalone = true
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
