@@ -203,6 +203,46 @@ func TestCrashConsistency(t *testing.T) {
 		settled(t, rev2, rev3)
 	})
 
+	// Outages with rev2 serving: each ends with rev2 answering and its one
+	// key back, no other key.
+	back := func(t *testing.T, what string) {
+		t.Helper()
+		start := time.Now()
+		time.Sleep(500 * time.Millisecond)
+		for {
+			if body, err := s.get(); err == nil && strings.Contains(body, rev2) {
+				break
+			}
+			if time.Since(start) > 90*time.Second {
+				t.Fatalf("rev2 not answering 90 s after %s", what)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Logf("answering again %v after %s", time.Since(start).Round(100*time.Millisecond), what)
+		killedAt = start
+		settled(t, rev2, rev3)
+	}
+	t.Run("registry down, then the container crashes: it restarts from the local image", func(t *testing.T) {
+		s.t = t
+		s.sh("systemctl stop docker-registry.service")
+		defer s.sh("systemctl start docker-registry.service")
+		s.sh("docker kill hello.web." + rev2[:12] + ".1")
+		back(t, "the crash")
+		if n := s.sh("systemctl show -p NRestarts --value hello.web." + rev2[:12] + "@1.service"); n == "0" {
+			t.Errorf("the run unit did not restart")
+		}
+	})
+	t.Run("dockerd restarted", func(t *testing.T) {
+		s.t = t
+		s.sh("systemctl restart docker.service")
+		back(t, "a docker restart")
+	})
+	t.Run("etcd restarted", func(t *testing.T) {
+		s.t = t
+		s.sh("systemctl restart etcd.service")
+		back(t, "an etcd restart")
+	})
+
 	rev4 := s.app.commit("four", variant("howdy"))
 	t.Run("registry down during the build: exit 3 naming it", func(t *testing.T) {
 		s.t = t

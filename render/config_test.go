@@ -31,6 +31,7 @@ func TestParseConfigFull(t *testing.T) {
 target: systemd
 docker: /usr/local/bin/docker
 etcdctl: /opt/etcd/etcdctl
+nap_render: /usr/local/bin/nap-render
 state: /srv/nap
 unit_dir: /run/systemd/system
 deploy_branch: main
@@ -65,7 +66,7 @@ processes:
 	want := &Config{
 		Operator: Operator{
 			Registry: "registry.example.com:5000/nap", Target: TargetSystemd,
-			Docker: "/usr/local/bin/docker", Etcdctl: "/opt/etcd/etcdctl", State: "/srv/nap",
+			Docker: "/usr/local/bin/docker", Etcdctl: "/opt/etcd/etcdctl", NapRender: "/usr/local/bin/nap-render", State: "/srv/nap",
 			UnitDir: "/run/systemd/system", DeployBranch: "main", KeepReleases: 3,
 			BuildTimeout: 90 * time.Minute, Drain: 500 * time.Millisecond, EnvDir: "/etc/nap/env",
 			Discovery: Discovery{Etcd: "v3", Prefix: "/apps/prod", TTL: 30, Host: "10.0.0.7",
@@ -129,6 +130,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"processes over max_processes", "limits: {max_processes: 2}\n", "processes:\n  a: {}\n  b: {}\n  c: {}\n", "nap.yaml:2: processes: 3 processes; this host allows 2 per app (limits.max_processes)"},
 		{"max_ports zero", "limits: {max_ports: 0}\n", "", "config.yaml:1: limits.max_ports: 0 is out of range: use 1 to 65535"},
 		{"max_tree bad", "limits: {max_tree: lots}\n", "", `config.yaml:1: limits.max_tree: invalid size "lots"`},
+		{"nap_render relative", "nap_render: bin/nap-render\n", "", `config.yaml:1: nap_render:`},
+		{"nap_render in nap.yaml", "", "nap_render: /tmp/evil\n", `nap.yaml:1: "nap_render" is set by the operator`},
 		{"dockerfile absolute", "", "dockerfile: /etc/passwd\n", `nap.yaml:1: dockerfile: "/etc/passwd" is absolute`},
 		{"dockerfile escapes", "", "dockerfile: a/../../x\n", `nap.yaml:1: dockerfile: "a/../../x" leaves the repository`},
 		{"context escapes", "", "context: ..\n", `nap.yaml:1: context: ".." leaves the repository`},
