@@ -16,10 +16,8 @@ type Lock struct{ f *os.File }
 // with its process, so a deploy killed midway never blocks the next one.
 func TryLock(appDir string) (*Lock, error) { return lock(appDir, false) }
 
-// WaitLock takes the app's lock, waiting for as long as another process
-// holds it.
-func WaitLock(appDir string) (*Lock, error) { return lock(appDir, true) }
-
+// lock takes the app's lock; with wait, for as long as another process
+// holds it (a guard).
 func lock(appDir string, wait bool) (*Lock, error) {
 	if err := os.MkdirAll(appDir, 0o755); err != nil {
 		return nil, envErr("lock", "%v", err)
