@@ -151,7 +151,7 @@ func (a *announcer) run(ctx context.Context) error {
 				if failures&(failures-1) == 0 { // 1st, 2nd, 4th, 8th…
 					fmt.Fprintf(a.c.Log, "etcd at %s failed (%d in a row): %v\n", strings.Join(a.c.Endpoints, ","), failures, err)
 				}
-				retryAt = time.Now().Add(min(notReadyPoll<<(failures-1), maxBackoff))
+				retryAt = time.Now().Add(backoff(failures))
 			} else if err == nil {
 				failures = 0
 			}
@@ -186,6 +186,13 @@ func (a *announcer) run(ctx context.Context) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// backoff is the wait after the n-th etcd failure in a row: 0.25 s
+// doubling to 4 s, and 4 s however long the outage (the shift stops
+// before it can overflow).
+func backoff(n int) time.Duration {
+	return min(notReadyPoll<<min(max(n-1, 0), 8), maxBackoff)
 }
 
 // withdraw deletes the key on the way out, with its own deadline.

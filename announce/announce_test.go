@@ -85,3 +85,16 @@ func TestProbeTCP(t *testing.T) {
 		t.Errorf("a bad address answers")
 	}
 }
+
+func TestBackoff(t *testing.T) {
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
+	for n := 1; n <= 1000; n++ {
+		w := 4 * time.Second
+		if n <= len(want) {
+			w = want[n-1]
+		}
+		if got := backoff(n); got != w {
+			t.Fatalf("backoff(%d) = %v, want %v", n, got, w)
+		}
+	}
+}
