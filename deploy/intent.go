@@ -68,11 +68,7 @@ func startGuard(argv []string, app string) {
 		return
 	}
 	cmd := exec.Command(argv[0], append(append([]string(nil), argv[1:]...), app)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if devnull, err := os.Open(os.DevNull); err == nil {
-		cmd.Stdin = devnull
-		defer devnull.Close()
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // nil Stdin/Stdout/Stderr: /dev/null
 	if cmd.Start() == nil {
 		cmd.Process.Release()
 	}

@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/nap-paas/nap/render"
@@ -40,12 +39,12 @@ func ParseRequest(original string) (Request, error) {
 		known = known || v == verb
 	}
 	if !ok || !known {
-		return Request{}, &RequestError{fmt.Sprintf("command not allowed: %s: only git push and git fetch (%s) are served here", shortQuote(original), strings.Join(Verbs, ", "))}
+		return Request{}, &RequestError{fmt.Sprintf("command not allowed: %s: only git push and git fetch (%s) are served here", render.QuoteName(original), strings.Join(Verbs, ", "))}
 	}
 	// git quotes the path as one single-quoted word; an app name never holds
 	// a quote, so a path with one inside is simply not an app.
 	if len(arg) < 2 || arg[0] != '\'' || arg[len(arg)-1] != '\'' || strings.ContainsRune(arg[1:len(arg)-1], '\'') {
-		return Request{}, &RequestError{fmt.Sprintf("bad repository argument %s: give the app name, as in git push nap@host:APP", shortQuote(arg))}
+		return Request{}, &RequestError{fmt.Sprintf("bad repository argument %s: give the app name, as in git push nap@host:APP", render.QuoteName(arg))}
 	}
 	name := arg[1 : len(arg)-1]
 	name = strings.TrimPrefix(name, "/")
@@ -54,12 +53,4 @@ func ParseRequest(original string) (Request, error) {
 		return Request{}, &RequestError{err.Error()}
 	}
 	return Request{Verb: verb, App: name}, nil
-}
-
-// shortQuote shows untrusted text in a message on one line and cut short.
-func shortQuote(s string) string {
-	if len(s) > 80 {
-		return strconv.Quote(s[:80]) + "…"
-	}
-	return strconv.Quote(s)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nap-paas/nap/internal/sh"
+	"github.com/nap-paas/nap/render"
 )
 
 // ValidUser reports whether name may name a pusher in authorized_keys:
@@ -17,12 +18,12 @@ import (
 // a shell command line that sshd runs, so nothing else is allowed.
 func ValidUser(name string) error {
 	if len(name) == 0 || len(name) > 32 {
-		return fmt.Errorf("invalid user name %s: use 1 to 32 characters, [a-z][a-z0-9_-]*", shortQuote(name))
+		return fmt.Errorf("invalid user name %s: use 1 to 32 characters, [a-z][a-z0-9_-]*", render.QuoteName(name))
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !('a' <= c && c <= 'z' || i > 0 && ('0' <= c && c <= '9' || c == '-' || c == '_')) {
-			return fmt.Errorf("invalid user name %s: start with a lower-case letter, then use only a-z, 0-9, '-' and '_'", shortQuote(name))
+			return fmt.Errorf("invalid user name %s: start with a lower-case letter, then use only a-z, 0-9, '-' and '_'", render.QuoteName(name))
 		}
 	}
 	return nil

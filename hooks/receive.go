@@ -29,7 +29,7 @@ func ParseUpdates(r io.Reader) ([]Update, error) {
 	for n := 1; s.Scan(); n++ {
 		f := strings.Split(s.Text(), " ")
 		if len(f) != 3 || render.ValidRev(f[0]) != nil || render.ValidRev(f[1]) != nil || len(f[0]) != len(f[1]) || !strings.HasPrefix(f[2], "refs/") {
-			return nil, fmt.Errorf("pre-receive input line %d: want OLD NEW REF, got %s", n, shortQuote(s.Text()))
+			return nil, fmt.Errorf("pre-receive input line %d: want OLD NEW REF, got %s", n, render.QuoteName(s.Text()))
 		}
 		updates = append(updates, Update{Old: f[0], New: f[1], Ref: f[2]})
 	}

@@ -82,7 +82,7 @@ func parseApp(file string, data []byte, cfg *Config) error {
 				err = d.processes(v, cfg)
 			default:
 				if operatorFields[key] {
-					return d.errf(k, "%s is set by the operator: remove it from %s", quoteName(key), file)
+					return d.errf(k, "%s is set by the operator: remove it from %s", QuoteName(key), file)
 				}
 				return d.unknown("", k)
 			}
@@ -110,7 +110,7 @@ func parseApp(file string, data []byte, cfg *Config) error {
 func (d doc) checkEnv(n *yaml.Node) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i]; isNapEnv(k.Value) {
-			return d.errf(k, "env: %s is set by nap: choose another name", quoteName(k.Value))
+			return d.errf(k, "env: %s is set by nap: choose another name", QuoteName(k.Value))
 		}
 	}
 	return nil
@@ -129,12 +129,12 @@ func (d doc) metadata(n *yaml.Node, allowed []string, app *App) error {
 		}
 		if !contains(allowed, m) {
 			if len(allowed) == 0 {
-				return d.errf(n.Content[i], "machine.metadata: %s is not allowed: this host allows no machine metadata", quoteName(m))
+				return d.errf(n.Content[i], "machine.metadata: %s is not allowed: this host allows no machine metadata", QuoteName(m))
 			}
-			return d.errf(n.Content[i], "machine.metadata: %s is not allowed: use one of %v", quoteName(m), allowed)
+			return d.errf(n.Content[i], "machine.metadata: %s is not allowed: use one of %v", QuoteName(m), allowed)
 		}
 		if contains(list[:i], m) {
-			return d.errf(n.Content[i], "machine.metadata: %s is listed twice", quoteName(m))
+			return d.errf(n.Content[i], "machine.metadata: %s is listed twice", QuoteName(m))
 		}
 	}
 	sorted := append([]string(nil), list...)
@@ -209,18 +209,18 @@ func repoPath(s string, dir bool) (string, error) {
 		return "", fmt.Errorf("give a path inside the repository, e.g. Dockerfile")
 	}
 	if path.IsAbs(s) || s[0] == '\\' {
-		return "", fmt.Errorf("%s is absolute: give a path inside the repository", quoteName(s))
+		return "", fmt.Errorf("%s is absolute: give a path inside the repository", QuoteName(s))
 	}
 	c := path.Clean(s)
 	if c == ".." || len(c) > 2 && c[:3] == "../" {
-		return "", fmt.Errorf("%s leaves the repository: give a path inside it", quoteName(s))
+		return "", fmt.Errorf("%s leaves the repository: give a path inside it", QuoteName(s))
 	}
 	if c == "." && !dir {
-		return "", fmt.Errorf("%s is the repository itself: name the Dockerfile", quoteName(s))
+		return "", fmt.Errorf("%s is the repository itself: name the Dockerfile", QuoteName(s))
 	}
 	for _, r := range c {
 		if r < 0x20 || r == 0x7f || r == '\\' {
-			return "", fmt.Errorf("%s holds a control character or backslash", quoteName(s))
+			return "", fmt.Errorf("%s holds a control character or backslash", QuoteName(s))
 		}
 	}
 	return c, nil

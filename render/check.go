@@ -23,11 +23,11 @@ func Check(img *dockerfile.Image, cfg *Config) (warnings []string, err error) {
 	if img.External {
 		warnings = append(warnings, fmt.Sprintf(
 			"%s: the base image %s comes from outside the Dockerfile: the EXPOSE, CMD, ENTRYPOINT, HEALTHCHECK, USER and STOPSIGNAL it brings are read from the registry after the build",
-			file, quoteName(img.Base)))
+			file, QuoteName(img.Base)))
 	}
 	for _, v := range img.Volumes {
 		warnings = append(warnings, fmt.Sprintf(
-			"%s: VOLUME %s: data written there is lost on every redeploy (each release runs new containers); keep state in a database or on the host", file, quoteName(v)))
+			"%s: VOLUME %s: data written there is lost on every redeploy (each release runs new containers); keep state in a database or on the host", file, QuoteName(v)))
 	}
 	return append(warnings, p.warnings...), nil
 }

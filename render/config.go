@@ -209,7 +209,7 @@ type Overrides struct {
 func (c *Config) Apply(o Overrides) error {
 	if o.Target != "" {
 		if o.Target != TargetFleet && o.Target != TargetSystemd {
-			return fmt.Errorf("invalid target %s: use fleet or systemd", quoteName(string(o.Target)))
+			return fmt.Errorf("invalid target %s: use fleet or systemd", QuoteName(string(o.Target)))
 		}
 		c.Operator.Target = o.Target
 	}

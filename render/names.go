@@ -19,13 +19,13 @@ var reserved = map[string]bool{
 // it too). Its error says what to do.
 func ValidApp(name string) error {
 	if len(name) == 0 || len(name) > 63 {
-		return fmt.Errorf("invalid app name %s: use 1 to 63 characters, [a-z][a-z0-9-]*", quoteName(name))
+		return fmt.Errorf("invalid app name %s: use 1 to 63 characters, [a-z][a-z0-9-]*", QuoteName(name))
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		ok := 'a' <= c && c <= 'z' || i > 0 && ('0' <= c && c <= '9' || c == '-')
 		if !ok {
-			return fmt.Errorf("invalid app name %s: start with a lower-case letter, then use only a-z, 0-9 and '-'", quoteName(name))
+			return fmt.Errorf("invalid app name %s: start with a lower-case letter, then use only a-z, 0-9 and '-'", QuoteName(name))
 		}
 	}
 	if reserved[name] {
@@ -37,19 +37,19 @@ func ValidApp(name string) error {
 // ValidRev reports whether rev is a full git object id (40 or 64 lower-case hex).
 func ValidRev(rev string) error {
 	if len(rev) != 40 && len(rev) != 64 {
-		return fmt.Errorf("invalid revision %s: give a full git object id (40 or 64 hex digits)", quoteName(rev))
+		return fmt.Errorf("invalid revision %s: give a full git object id (40 or 64 hex digits)", QuoteName(rev))
 	}
 	for i := 0; i < len(rev); i++ {
 		if c := rev[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return fmt.Errorf("invalid revision %s: give a full git object id (40 or 64 lower-case hex digits)", quoteName(rev))
+			return fmt.Errorf("invalid revision %s: give a full git object id (40 or 64 lower-case hex digits)", QuoteName(rev))
 		}
 	}
 	return nil
 }
 
-// quoteName shows a hostile name safely in a message: Go-quoted (so a newline
+// QuoteName shows a hostile name safely in a message: Go-quoted (so a newline
 // cannot fake another line of output) and cut short.
-func quoteName(s string) string {
+func QuoteName(s string) string {
 	if len(s) > 80 {
 		return strconv.Quote(s[:80]) + "…"
 	}

@@ -134,7 +134,7 @@ func (d doc) discovery(n *yaml.Node, ds *Discovery) error {
 		case "etcd":
 			return d.check(v, ctx, &ds.Etcd, func(s string) error {
 				if s != "v2" && s != "v3" {
-					return fmt.Errorf("%s: use v2 or v3", quoteName(s))
+					return fmt.Errorf("%s: use v2 or v3", QuoteName(s))
 				}
 				return nil
 			})

@@ -120,7 +120,7 @@ func (p *plan) resolvePorts(cfg *Config, pr *proc) error {
 			}
 			p.warnings = append(p.warnings, fmt.Sprintf(
 				"%s:%d: processes.%s.ports: %d is not EXPOSEd by the Dockerfile; the base image %s may expose it, which is checked after the build",
-				file, cfg.where[at], pr.name, n, quoteName(img.Base)))
+				file, cfg.where[at], pr.name, n, QuoteName(img.Base)))
 			pr.ports = append(pr.ports, dockerfile.Port{Start: uint16(n), End: uint16(n), Proto: "tcp"})
 		}
 	}
@@ -166,7 +166,7 @@ func (p *plan) checkCommand(cfg *Config, pr *proc) error {
 	}
 	if pr.Command != nil && img.Entrypoint != nil && img.Entrypoint.Shell {
 		p.warnings = append(p.warnings, fmt.Sprintf(
-			"processes.%s.command replaces the shell-form ENTRYPOINT, which would ignore it: it runs with --entrypoint %s", pr.name, quoteName(pr.Command[0])))
+			"processes.%s.command replaces the shell-form ENTRYPOINT, which would ignore it: it runs with --entrypoint %s", pr.name, QuoteName(pr.Command[0])))
 	}
 	return nil
 }

@@ -43,14 +43,14 @@ func validEnvName(s string) error {
 		ok = isAlnum(s[i]) || s[i] == '_'
 	}
 	if !ok {
-		return fmt.Errorf("invalid name %s: use letters, digits and '_', not starting with a digit", quoteName(s))
+		return fmt.Errorf("invalid name %s: use letters, digits and '_', not starting with a digit", QuoteName(s))
 	}
 	return nil
 }
 
 func validTarget(s string) error {
 	if s != string(TargetFleet) && s != string(TargetSystemd) {
-		return fmt.Errorf("%s: use fleet or systemd", quoteName(s))
+		return fmt.Errorf("%s: use fleet or systemd", QuoteName(s))
 	}
 	return nil
 }
@@ -61,7 +61,7 @@ func validStage(s string) error {
 		ok = isAlnum(s[i]) || strings.IndexByte("_.-", s[i]) >= 0
 	}
 	if !ok {
-		return fmt.Errorf("invalid stage name %s: use the name of a FROM … AS NAME", quoteName(s))
+		return fmt.Errorf("invalid stage name %s: use the name of a FROM … AS NAME", QuoteName(s))
 	}
 	return nil
 }
@@ -74,7 +74,7 @@ func validProcess(s string) error {
 		ok = isLower(s[i]) || isDigit(s[i])
 	}
 	if !ok {
-		return fmt.Errorf("invalid process name %s: use 1 to 16 of a-z and 0-9, starting with a letter", quoteName(s))
+		return fmt.Errorf("invalid process name %s: use 1 to 16 of a-z and 0-9, starting with a letter", QuoteName(s))
 	}
 	if s == "build" || s == "discovery" {
 		return fmt.Errorf("process name %q is reserved for nap's own units: choose another", s)
@@ -87,7 +87,7 @@ func validAbs(s string) error {
 		return err
 	}
 	if !path.IsAbs(s) || path.Clean(s) != s || strings.ContainsAny(s, " \t\\") {
-		return fmt.Errorf("%s: give an absolute, clean path without blanks, e.g. /usr/bin/docker", quoteName(s))
+		return fmt.Errorf("%s: give an absolute, clean path without blanks, e.g. /usr/bin/docker", QuoteName(s))
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func validBranch(s string) error {
 		ok = isAlnum(s[i]) || strings.IndexByte("._/-", s[i]) >= 0
 	}
 	if !ok {
-		return fmt.Errorf("invalid branch name %s: use e.g. master or main", quoteName(s))
+		return fmt.Errorf("invalid branch name %s: use e.g. master or main", QuoteName(s))
 	}
 	return nil
 }
@@ -116,7 +116,7 @@ func validBranch(s string) error {
 // validRegistry: host[:port][/path], so that REGISTRY/APP:REV is a valid
 // docker image reference.
 func validRegistry(s string) error {
-	bad := fmt.Errorf("invalid registry %s: use host[:port][/path], e.g. 127.0.0.1:5000 or registry.example.com/nap", quoteName(s))
+	bad := fmt.Errorf("invalid registry %s: use host[:port][/path], e.g. 127.0.0.1:5000 or registry.example.com/nap", QuoteName(s))
 	hostPort, repo, _ := strings.Cut(s, "/")
 	host, port, hasPort := strings.Cut(hostPort, ":")
 	if validHostName(host) != nil && !isIPv4(host) {
@@ -183,7 +183,7 @@ func validHostName(s string) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("invalid host name %s", quoteName(s))
+		return fmt.Errorf("invalid host name %s", QuoteName(s))
 	}
 	return nil
 }
@@ -200,12 +200,12 @@ func validDiscoveryHost(s string) error {
 	if validHostName(s) == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: use %%H (the host's name) or a literal host name or IP", quoteName(s))
+	return fmt.Errorf("%s: use %%H (the host's name) or a literal host name or IP", QuoteName(s))
 }
 
 // validEndpoint: http(s)://host[:port][/], as etcdctl takes it.
 func validEndpoint(s string) error {
-	bad := fmt.Errorf("invalid etcd endpoint %s: use e.g. http://127.0.0.1:2379", quoteName(s))
+	bad := fmt.Errorf("invalid etcd endpoint %s: use e.g. http://127.0.0.1:2379", QuoteName(s))
 	rest, ok := strings.CutPrefix(s, "http://")
 	if !ok {
 		if rest, ok = strings.CutPrefix(s, "https://"); !ok {
@@ -256,7 +256,7 @@ func validPrefix(s string) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("invalid key prefix %s: use an absolute key path such as /services", quoteName(s))
+		return fmt.Errorf("invalid key prefix %s: use an absolute key path such as /services", QuoteName(s))
 	}
 	return nil
 }
@@ -265,7 +265,7 @@ func validPrefix(s string) error {
 func validFleetWord(s string) error {
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] >= 0x7f {
-			return fmt.Errorf("%s holds a blank or a non-printable character", quoteName(s))
+			return fmt.Errorf("%s holds a blank or a non-printable character", QuoteName(s))
 		}
 	}
 	return nil
@@ -273,7 +273,7 @@ func validFleetWord(s string) error {
 
 func validFleetDriver(s string) error {
 	if s != "" && s != "api" && s != "etcd" {
-		return fmt.Errorf("%s: use api or etcd (or leave it empty)", quoteName(s))
+		return fmt.Errorf("%s: use api or etcd (or leave it empty)", QuoteName(s))
 	}
 	return nil
 }
@@ -284,7 +284,7 @@ func validMachineIDOrEmpty(s string) error {
 		ok = isDigit(s[i]) || 'a' <= s[i] && s[i] <= 'f'
 	}
 	if !ok {
-		return fmt.Errorf("invalid machine id %s: use the 32 hex digits of the builder's /etc/machine-id", quoteName(s))
+		return fmt.Errorf("invalid machine id %s: use the 32 hex digits of the builder's /etc/machine-id", QuoteName(s))
 	}
 	return nil
 }
@@ -300,7 +300,7 @@ func validMetadata(s string) error {
 		ok = isAlnum(v[i]) || strings.IndexByte("._-", v[i]) >= 0
 	}
 	if !ok {
-		return fmt.Errorf("invalid metadata %s: use key=value, e.g. disk=ssd", quoteName(s))
+		return fmt.Errorf("invalid metadata %s: use key=value, e.g. disk=ssd", QuoteName(s))
 	}
 	return nil
 }

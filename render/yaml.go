@@ -82,7 +82,7 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "nothing"
 		}
-		return quoteName(n.Value)
+		return QuoteName(n.Value)
 	}
 	return "something else"
 }
@@ -100,7 +100,7 @@ func (d doc) fields(n *yaml.Node, ctx string, f func(key string, k, v *yaml.Node
 			return d.errf(k, "%s: want a plain key, got %s", ctx, kindName(k))
 		}
 		if first, dup := seen[k.Value]; dup {
-			return d.errf(k, "%s is set twice (first on line %d): keep one", quoteName(join(ctx, k.Value)), first)
+			return d.errf(k, "%s is set twice (first on line %d): keep one", QuoteName(join(ctx, k.Value)), first)
 		}
 		seen[k.Value] = k.Line
 		if err := f(k.Value, k, v); err != nil {
@@ -119,9 +119,9 @@ func join(ctx, key string) string {
 
 func (d doc) unknown(ctx string, k *yaml.Node) error {
 	if ctx == "" {
-		return d.errf(k, "unknown field %s", quoteName(k.Value))
+		return d.errf(k, "unknown field %s", QuoteName(k.Value))
 	}
-	return d.errf(k, "unknown field %s in %s", quoteName(k.Value), ctx)
+	return d.errf(k, "unknown field %s in %s", QuoteName(k.Value), ctx)
 }
 
 // str reads a scalar as text; null is "". Numbers keep their spelling
@@ -157,7 +157,7 @@ func (d doc) duration(n *yaml.Node, ctx string, min time.Duration) (time.Duratio
 	}
 	t, err := time.ParseDuration(s)
 	if err != nil || t < min {
-		return 0, d.errf(n, "%s: invalid duration %s: use e.g. 20m, 90s or 1h30m (at least %v)", ctx, quoteName(s), min)
+		return 0, d.errf(n, "%s: invalid duration %s: use e.g. 20m, 90s or 1h30m (at least %v)", ctx, QuoteName(s), min)
 	}
 	return t, nil
 }
@@ -169,7 +169,7 @@ func (d doc) size(n *yaml.Node, ctx string) (int64, error) {
 	}
 	b, ok := parseSize(s)
 	if !ok {
-		return 0, d.errf(n, "%s: invalid size %s: use bytes or a number with k, m or g, e.g. 256m or 2g", ctx, quoteName(s))
+		return 0, d.errf(n, "%s: invalid size %s: use bytes or a number with k, m or g, e.g. 256m or 2g", ctx, QuoteName(s))
 	}
 	return b, nil
 }

@@ -31,15 +31,6 @@ func errorf(file string, line int, format string, a ...any) *Error {
 	return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, a...)}
 }
 
-// quote shows text from the tree (a symlink's target, a name) on one line,
-// cut short.
-func quote(s string) string {
-	if len(s) > 80 {
-		return strconv.Quote(s[:80]) + "…"
-	}
-	return strconv.Quote(s)
-}
-
 // IsTreeFault reports whether err is the tree's fault, its author's to fix:
 // a refused path or limit (*Error), or an error in nap.yaml or the
 // Dockerfile. Any other error is the machine's.

@@ -213,7 +213,7 @@ func writeTar(root *os.Root, r io.Reader, lim render.Limits) error {
 			continue
 		}
 		if !filepath.IsLocal(name) {
-			return fmt.Errorf("git archive holds %s, which is not a path inside the tree", quote(h.Name))
+			return fmt.Errorf("git archive holds %s, which is not a path inside the tree", render.QuoteName(h.Name))
 		}
 		if dir := path.Dir(name); dir != "." {
 			if err := root.MkdirAll(dir, 0o755); err != nil {
@@ -252,7 +252,7 @@ func writeTar(root *os.Root, r io.Reader, lim render.Limits) error {
 				return err
 			}
 		default:
-			return fmt.Errorf("git archive holds %s of tar type %q, which a git tree cannot hold", quote(h.Name), h.Typeflag)
+			return fmt.Errorf("git archive holds %s of tar type %q, which a git tree cannot hold", render.QuoteName(h.Name), h.Typeflag)
 		}
 	}
 }

@@ -83,14 +83,16 @@ func (t *Tree) lstat(p string, w where) (fs.FileInfo, error) {
 	if p == "." {
 		return t.root.Lstat(".")
 	}
-	parts := strings.Split(p, "/")
-	for i := range parts {
-		prefix := strings.Join(parts[:i+1], "/")
+	for end := 0; ; {
+		next := strings.IndexByte(p[end:], '/')
+		prefix := p
+		if next >= 0 {
+			prefix = p[:end+next]
+		}
 		fi, err := t.root.Lstat(prefix)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, &notExist{prefix}
-			}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &notExist{prefix}
+		} else if err != nil {
 			return nil, err
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
@@ -100,14 +102,14 @@ func (t *Tree) lstat(p string, w where) (fs.FileInfo, error) {
 			}
 			return nil, t.symlinkErr(subject, prefix, w)
 		}
-		if i < len(parts)-1 && !fi.IsDir() {
-			return nil, w.errorf(p, "cannot be read: %s is not a directory", prefix)
-		}
-		if i == len(parts)-1 {
+		if next < 0 {
 			return fi, nil
 		}
+		if !fi.IsDir() {
+			return nil, w.errorf(p, "cannot be read: %s is not a directory", prefix)
+		}
+		end += next + 1
 	}
-	panic("unreachable")
 }
 
 type notExist struct{ path string }
@@ -123,9 +125,9 @@ func (t *Tree) symlinkErr(subject, p string, w where) *Error {
 		return w.errorf(subject, "is a symlink: nap follows none here")
 	}
 	if to := path.Join(path.Dir(p), target); path.IsAbs(target) || to == ".." || strings.HasPrefix(to, "../") {
-		return w.errorf(subject, "is a symlink that leaves the repository (to %s)", quote(target))
+		return w.errorf(subject, "is a symlink that leaves the repository (to %s)", render.QuoteName(target))
 	}
-	return w.errorf(subject, "is a symlink (to %s): nap follows none here", quote(target))
+	return w.errorf(subject, "is a symlink (to %s): nap follows none here", render.QuoteName(target))
 }
 
 // readFile reads the regular file p, at most max bytes.
