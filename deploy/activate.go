@@ -100,17 +100,7 @@ func (s *session) abort(ctx context.Context, rev, cur string, cause error) error
 	ctx = context.WithoutCancel(ctx)
 	if rev != cur {
 		s.d.say("Stopping %s; %s keeps running", short(rev), orNone(cur))
-		names, err := s.names(ctx, func(r string) bool { return r == short(rev) })
-		if err == nil {
-			var keep []string
-			for _, n := range names {
-				if n != buildUnit(s.app, rev) {
-					keep = append(keep, n)
-				}
-			}
-			err = s.destroy(ctx, keep)
-		}
-		if err != nil {
+		if _, err := s.stopRelease(ctx, rev); err != nil {
 			// the cause stays the error; what is left is not lost: the
 			// guard, or the next command, removes it
 			s.d.say("Could not stop everything of %s (%v); it is removed in the background", short(rev), err)
@@ -120,6 +110,26 @@ func (s *session) abort(ctx context.Context, rev, cur string, cause error) error
 	}
 	s.settled = true
 	return cause
+}
+
+// stopRelease stops and forgets rev's run and discovery units (its
+// sidekicks withdraw their keys first); its build unit stays, so the same
+// revision is not built again. It returns how many units it destroyed.
+func (s *session) stopRelease(ctx context.Context, rev string) (int, error) {
+	names, err := s.names(ctx, func(r string) bool { return r == short(rev) })
+	if err != nil {
+		return 0, err
+	}
+	var stop []string
+	for _, n := range names {
+		if n != buildUnit(s.app, rev) {
+			stop = append(stop, n)
+		}
+	}
+	if len(stop) == 0 {
+		return 0, nil
+	}
+	return len(stop), s.destroy(ctx, stop)
 }
 
 func orNone(rev string) string {

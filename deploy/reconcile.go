@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"os"
-	"path/filepath"
 
 	"github.com/nap-paas/nap/render"
 )
@@ -56,21 +55,12 @@ func (s *session) reconcile(ctx context.Context) error {
 			s.st.SetStatus(cur, StatusDeployed)
 		}
 	} else {
-		names, err := s.names(ctx, func(r string) bool { return r == short(in.Release) })
+		n, err := s.stopRelease(ctx, in.Release)
 		if err != nil {
 			return during("reconcile", err)
 		}
-		var undo []string
-		for _, n := range names {
-			if n != buildUnit(s.app, in.Release) {
-				undo = append(undo, n)
-			}
-		}
-		if len(undo) > 0 {
+		if n > 0 {
 			s.d.say("Stopping %s, which an interrupted deploy left unfinished; %s keeps running", short(in.Release), orNone(cur))
-			if err := s.destroy(ctx, undo); err != nil {
-				return during("reconcile", err)
-			}
 		}
 		if rel, err := s.st.Release(in.Release); err == nil && rel.Status == StatusPending {
 			s.st.SetStatus(in.Release, StatusFailed)
@@ -81,17 +71,6 @@ func (s *session) reconcile(ctx context.Context) error {
 		return envErr("reconcile", "%v", err)
 	}
 	return nil
-}
-
-// RemoveOrphanSources removes the exported trees of revisions that are not
-// stored releases: pushes that never became one.
-func (a AppState) RemoveOrphanSources() {
-	es, _ := os.ReadDir(filepath.Join(a.Dir, "src"))
-	for _, e := range es {
-		if _, err := os.Lstat(a.ReleaseDir(e.Name())); os.IsNotExist(err) {
-			os.RemoveAll(filepath.Join(a.Dir, "src", e.Name()))
-		}
-	}
 }
 
 // Apps lists the apps that have state on this host.

@@ -235,6 +235,17 @@ func (a AppState) Prune(keep int) error {
 	return nil
 }
 
+// RemoveOrphanSources removes the exported trees of revisions that are not
+// stored releases: pushes that never became one.
+func (a AppState) RemoveOrphanSources() {
+	es, _ := os.ReadDir(filepath.Join(a.Dir, "src"))
+	for _, e := range es {
+		if _, err := os.Lstat(a.ReleaseDir(e.Name())); os.IsNotExist(err) {
+			os.RemoveAll(filepath.Join(a.Dir, "src", e.Name()))
+		}
+	}
+}
+
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
