@@ -20,11 +20,7 @@ func exportCheckTree(app, rev, config string) (string, func(), error) {
 	if err := render.ValidRev(rev); err != nil {
 		return "", nil, &exitError{exitInput, err}
 	}
-	opPath, opData, err := readOptional(config, operatorConfigPath)
-	if err != nil {
-		return "", nil, err
-	}
-	op, err := render.ParseOperator(opPath, opData)
+	op, err := readOperator(config)
 	if err != nil {
 		return "", nil, err
 	}

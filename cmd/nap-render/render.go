@@ -108,11 +108,7 @@ type release struct {
 // load reads the operator config, nap.yaml and the Dockerfile of APPDIR and
 // settles the app name and revision. needRev: fail when no revision is known.
 func (a *appFlags) load(dir string, needRev bool) (*release, error) {
-	opPath, opData, err := readOptional(a.config, operatorConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	op, err := render.ParseOperator(opPath, opData)
+	op, err := readOperator(a.config)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +154,16 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		return nil, treeErr(err)
 	}
 	return r, nil
+}
+
+// readOperator reads the operator config: the --config file, which must
+// exist, or the default path (absent: all defaults).
+func readOperator(config string) (render.Operator, error) {
+	path, data, err := readOptional(config, operatorConfigPath)
+	if err != nil {
+		return render.Operator{}, err
+	}
+	return render.ParseOperator(path, data)
 }
 
 // openApp opens APPDIR as the tree it would be when pushed (source reads
