@@ -1,25 +1,34 @@
-// Package announce is nap's discovery sidekick: it keeps one app instance's
-// key in etcd while, and only while, the instance answers. `nap-render
-// announce` runs it under APP.PROC.R.discovery@.service.
+// Package announce keeps app instances' keys in etcd while, and only while,
+// they answer. One process per host, `nap-render announce serve` (Serve),
+// announces every instance registered on that host: a discovery unit
+// registers its instance at start (Register: a file in Dir) and withdraws it
+// at stop (Withdraw), and runs no process in between.
 //
-// It asks dockerd over its socket and etcd over HTTP from one process:
-// no program is started per check. It waits on docker's event stream for
-// the container to start, die or change health, probes the app with a TCP
-// connect to the container's own address and primary port (docker-proxy
-// accepts on the host port before the app listens) every 250 ms until it
-// answers and every second while it is announced, and only then writes
+// It asks dockerd over its socket and etcd over HTTP: no program is started
+// per check. It follows docker's event stream for containers starting,
+// dying or changing health, probes each app with a TCP connect to the
+// container's own address and primary port (docker-proxy accepts on the host
+// port before the app listens) every 250 ms until it answers and every
+// second while it is announced, and only then writes
 // KEY = {"host":…,"port":HOSTPORT,"ports":{"8080/tcp":HOSTPORT,…},"release":REV}
 // with the TTL, refreshed every TTL/3 (v2: written again; v3: one lease per
 // announcement, kept alive, granted again once lost). The key is deleted at
-// once when the container dies or stops answering, and when the sidekick is
-// stopped (TERM); if the host dies it expires after the TTL. etcd being
-// unreachable is retried with a backoff (0.25 s doubling to 4 s) and logged
-// at the 1st, 2nd, 4th, 8th… failure in a row; the app is never touched.
+// once when the container dies or stops answering, and when the instance is
+// withdrawn; if the host dies it expires after the TTL. The wake-ups of all
+// instances fall on one grid (every 250 ms, every second), so a host with
+// a hundred instances wakes about once a second, not a hundred times. etcd
+// being unreachable is retried with a backoff (0.25 s doubling to 4 s) and
+// logged at the 1st, 2nd, 4th, 8th… failure in a row; the app is never
+// touched.
+//
+// Run is the same announcer for one instance in its own process: what
+// discovery units rendered before the host announcer run.
 package announce
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,7 +40,7 @@ import (
 
 // Config is one instance's announcement.
 type Config struct {
-	DockerSocket string        // dockerd's API socket; default /var/run/docker.sock
+	DockerSocket string        `json:"-"` // dockerd's API socket; default /var/run/docker.sock
 	V3           bool          // etcd's v3 API (its JSON gateway), else v2
 	Endpoints    []string      // etcd client URLs, tried in turn
 	TTL          time.Duration // whole seconds, at least 3
@@ -45,7 +54,7 @@ type Config struct {
 	// the primary port), "health" (docker reports the container healthy)
 	// or "none" (it runs with its ports published).
 	Probe string
-	Log   io.Writer // what the journal shows: changes only
+	Log   io.Writer `json:"-"` // what the journal shows: changes only
 }
 
 const (
@@ -54,21 +63,48 @@ const (
 	maxBackoff   = 4 * time.Second
 )
 
-// Run announces until ctx ends, then withdraws the key. It returns nil on
-// a clean stop.
+// Run announces one instance until ctx ends, then withdraws the key. It
+// returns nil on a clean stop.
 func Run(ctx context.Context, c Config) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	d := newDocker(c.DockerSocket)
+	a := newAnnouncer(c, d, &http.Client{})
+	wake := make(chan struct{}, 1)
+	go watch(ctx, d, c.Container, func(string) { poke(wake) })
+	a.run(ctx, wake)
+	return nil
+}
+
+// check fills in defaults and refuses what cannot be announced.
+func (c *Config) check() error {
 	if c.DockerSocket == "" {
 		c.DockerSocket = "/var/run/docker.sock"
 	}
 	if c.TTL < 3*time.Second {
 		return fmt.Errorf("ttl %v: at least 3s", c.TTL)
 	}
+	if c.Key == "" || c.Container == "" {
+		return fmt.Errorf("a key and a container are needed")
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
-	a := &announcer{c: c, docker: newDocker(c.DockerSocket),
-		etcd: &etcd{endpoints: c.Endpoints, v3: c.V3, key: c.Key, ttl: c.TTL, client: &http.Client{}}}
-	return a.run(ctx)
+	return nil
+}
+
+func newAnnouncer(c Config, d *docker, client *http.Client) *announcer {
+	return &announcer{c: c, docker: d,
+		etcd: &etcd{endpoints: c.Endpoints, v3: c.V3, key: c.Key, ttl: c.TTL, client: client}}
+}
+
+// poke wakes a loop waiting on ch without ever blocking.
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 type announcer struct {
@@ -87,20 +123,21 @@ func (a *announcer) say(format string, args ...any) {
 	}
 }
 
-func (a *announcer) run(ctx context.Context) error {
-	wake := make(chan struct{}, 1)
-	go a.watch(ctx, func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
+// errKeep ends an announcer without withdrawing its key: the host
+// announcer stops (for an upgrade, or the machine's shutdown, where each
+// discovery unit's stop withdraws its own), and the next one takes over.
+var errKeep = errors.New("announcer stopping; keys stay until withdrawn or expired")
+
+// run announces until ctx ends: then it withdraws the key, unless ctx was
+// cancelled with errKeep. wake says that docker reported an event of the
+// container.
+func (a *announcer) run(ctx context.Context, wake <-chan struct{}) {
 	var (
 		info      *container
 		stale     = true // info must be read again
 		announced string
 		wrote     time.Time
-		dirty     = true // a predecessor killed with SIGKILL may have left the key
+		dirty     = true // a predecessor may have left the key
 		failures  int
 		retryAt   time.Time
 		polls     int
@@ -114,7 +151,9 @@ func (a *announcer) run(ctx context.Context) error {
 			var err error
 			inspected = time.Now()
 			if info, err = a.docker.inspect(ctx, a.c.Container); err != nil {
-				a.say("docker: %v", err)
+				if ctx.Err() == nil {
+					a.say("docker: %v", err)
+				}
 				info = nil
 			}
 			stale = false
@@ -124,7 +163,7 @@ func (a *announcer) run(ctx context.Context) error {
 			a.say("%s", waiting)
 		}
 		var err error
-		if !time.Now().Before(retryAt) {
+		if !time.Now().Before(retryAt) && ctx.Err() == nil {
 			switch {
 			case value != "" && value != announced:
 				if err = a.etcd.put(ctx, value); err == nil {
@@ -157,35 +196,63 @@ func (a *announcer) run(ctx context.Context) error {
 			}
 		}
 
-		next := notReadyPoll
+		now := time.Now()
+		var at time.Time // the next wake-up; zero: only an event or the refresh
+		switch {
+		case value == "":
+			at = tick(now, notReadyPoll)
+			if polls++; polls%4 == 0 {
+				stale = true // ports or health not there yet: look again every second
+			}
+		case a.c.Probe == "tcp":
+			at = tick(now, answerPoll)
+		}
 		if value != "" {
-			next = answerPoll
-			if a.c.Probe != "tcp" {
-				next = refresh // nothing to probe: events and the refresh wake us
-			}
-			if due := time.Until(wrote.Add(refresh)); due < next {
-				next = max(due, 0)
-			}
-		} else if polls++; polls%4 == 0 {
-			stale = true // ports or health not there yet: look again every second
+			at = earliest(at, onGrid(wrote.Add(refresh)))
 		}
 		if failures > 0 {
-			next = min(next, max(time.Until(retryAt), 0))
+			at = earliest(at, onGrid(retryAt))
 		}
-		if time.Since(inspected) >= a.c.TTL {
+		if now.Sub(inspected) >= a.c.TTL {
 			stale = true // events say every change; this is only a safety net
 		}
-		timer.Reset(next)
+		timer.Reset(max(at.Sub(now), 0))
 		select {
 		case <-ctx.Done():
-			a.withdraw(announced != "" || dirty)
-			return nil
+			if context.Cause(ctx) != errKeep {
+				a.withdraw(announced != "" || dirty)
+			}
+			return
 		case <-wake:
 			stale = true
 			timer.Stop()
 		case <-timer.C:
 		}
 	}
+}
+
+// tick is the next instant after now on the grid of period: every
+// announcer of a host polling at that period wakes at the same instants,
+// so the process wakes once for all of them. It is at most period away.
+func tick(now time.Time, period time.Duration) time.Time {
+	return now.Truncate(period).Add(period)
+}
+
+// onGrid moves a deadline up to the next instant of the 250 ms grid, for
+// the same reason.
+func onGrid(t time.Time) time.Time {
+	if g := t.Truncate(notReadyPoll); g.Before(t) {
+		return g.Add(notReadyPoll)
+	}
+	return t
+}
+
+// earliest is the earlier of a (zero: none) and b.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // backoff is the wait after the n-th etcd failure in a row: 0.25 s
@@ -209,12 +276,14 @@ func (a *announcer) withdraw(needed bool) {
 	fmt.Fprintf(a.c.Log, "withdrew %s\n", a.c.Key)
 }
 
-// watch wakes the loop at every docker event of the container, following
-// the stream again (and waking the loop) whenever it breaks.
-func (a *announcer) watch(ctx context.Context, wake func()) {
+// watch calls wake with the container's name at every docker event of
+// container (every container when it is ""), following the stream again
+// (and waking with "", for all) whenever it breaks: dockerd restarting may
+// have changed anything.
+func watch(ctx context.Context, d *docker, container string, wake func(name string)) {
 	for ctx.Err() == nil {
-		a.docker.events(ctx, a.c.Container, wake)
-		wake()
+		d.events(ctx, container, wake)
+		wake("")
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):

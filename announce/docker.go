@@ -51,8 +51,8 @@ func (d *docker) inspect(ctx context.Context, name string) (*container, error) {
 	}
 	var r struct {
 		State struct {
-			Running bool
-			Health  *struct{ Status string }
+			Running, Paused bool
+			Health          *struct{ Status string }
 		}
 		NetworkSettings struct {
 			IPAddress string
@@ -62,7 +62,9 @@ func (d *docker) inspect(ctx context.Context, name string) (*container, error) {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&r); err != nil {
 		return nil, fmt.Errorf("docker inspect %s: %v", name, err)
 	}
-	c := &container{Running: r.State.Running, IP: r.NetworkSettings.IPAddress, Ports: map[string]string{}}
+	// A paused container accepts connections into its backlog but answers
+	// none: it is not running for its clients.
+	c := &container{Running: r.State.Running && !r.State.Paused, IP: r.NetworkSettings.IPAddress, Ports: map[string]string{}}
 	if r.State.Health != nil {
 		c.Health = r.State.Health.Status
 	}
@@ -74,10 +76,15 @@ func (d *docker) inspect(ctx context.Context, name string) (*container, error) {
 	return c, nil
 }
 
-// events calls wake for every event of the container (start, die, health
-// status, …) until ctx ends or the stream breaks (dockerd restarting).
-func (d *docker) events(ctx context.Context, name string, wake func()) error {
-	filters, _ := json.Marshal(map[string][]string{"container": {name}, "type": {"container"}})
+// events calls wake with the container's name for every event of the
+// container named (every container when name is ""): start, die, health
+// status… until ctx ends or the stream breaks (dockerd restarting).
+func (d *docker) events(ctx context.Context, name string, wake func(name string)) error {
+	f := map[string][]string{"type": {"container"}}
+	if name != "" {
+		f["container"] = []string{name}
+	}
+	filters, _ := json.Marshal(f)
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://docker/events?filters="+url.QueryEscape(string(filters)), nil)
 	if err != nil {
 		return err
@@ -92,12 +99,15 @@ func (d *docker) events(ctx context.Context, name string, wake func()) error {
 	}
 	dec := json.NewDecoder(resp.Body)
 	for {
-		var ev struct{ Action string }
+		var ev struct {
+			Action string
+			Actor  struct{ Attributes struct{ Name string } }
+		}
 		if err := dec.Decode(&ev); err != nil {
 			return err
 		}
 		if !strings.HasPrefix(ev.Action, "exec_") { // docker exec by someone: not a change
-			wake()
+			wake(ev.Actor.Attributes.Name)
 		}
 	}
 }

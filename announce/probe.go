@@ -10,9 +10,9 @@ import (
 // probeTCP reports whether something accepts a TCP connection at ip:port
 // within timeout. It makes the connection with plain system calls in the
 // calling thread — socket, connect, pselect, close — rather than net.Dial's
-// netpoller registration, deadline timer and goroutine hand-offs: a
-// sidekick probes every second for as long as its instance runs, and this
-// is most of what it costs (BENCHMARKS.md, "discovery").
+// netpoller registration, deadline timer and goroutine hand-offs: the
+// announcer probes every instance every second for as long as it runs, and
+// this is most of what it costs (BENCHMARKS.md, "discovery").
 func probeTCP(ip string, port int, timeout time.Duration) bool {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
@@ -32,7 +32,7 @@ func probeTCP(ip string, port int, timeout time.Duration) bool {
 	}
 	defer syscall.Close(fd)
 	if fd >= 64*len(syscall.FdSet{}.Bits) {
-		return false // beyond what select takes; a sidekick holds a handful of descriptors
+		return false // beyond what select takes; an announcer holds a few per instance
 	}
 	if err := syscall.Connect(fd, sa); err != nil && err != syscall.EINPROGRESS {
 		return false
@@ -42,11 +42,10 @@ func probeTCP(ip string, port int, timeout time.Duration) bool {
 		var w syscall.FdSet
 		w.Bits[fd/64] |= 1 << (uint(fd) % 64)
 		ts := syscall.NsecToTimespec(max(time.Until(deadline), 0).Nanoseconds())
-		// A raw call: the scheduler is not told, so no other thread takes
-		// over while it waits — on a local bridge the answer (SYN-ACK or
-		// RST) comes within microseconds, and the sidekick has nothing
-		// else to run meanwhile.
-		n, _, errno := syscall.RawSyscall6(syscall.SYS_PSELECT6, uintptr(fd+1), 0, uintptr(unsafe.Pointer(&w)), 0, uintptr(unsafe.Pointer(&ts)), 0)
+		// Not a raw call: the runtime is told, so a probe that waits
+		// (a paused container's full backlog drops the SYN) holds no
+		// other instance's probe up.
+		n, _, errno := syscall.Syscall6(syscall.SYS_PSELECT6, uintptr(fd+1), 0, uintptr(unsafe.Pointer(&w)), 0, uintptr(unsafe.Pointer(&ts)), 0)
 		if errno == syscall.EINTR {
 			continue
 		}

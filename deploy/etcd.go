@@ -142,7 +142,7 @@ func escapeKey(k string) string {
 	return strings.Join(parts, "/")
 }
 
-// Announcement is the value the discovery sidekick writes.
+// Announcement is the value the host announcer writes.
 type Announcement struct {
 	Host    string         `json:"host"`
 	Port    int            `json:"port"`

@@ -33,7 +33,7 @@ type Operator struct {
 	Target       Target        // default fleet
 	Docker       string        // absolute; default /usr/bin/docker
 	Etcdctl      string        // absolute; default /usr/bin/etcdctl
-	NapRender    string        // absolute: nap-render on every host, which runs the sidekicks; default /opt/nap/bin/nap-render
+	NapRender    string        // absolute: nap-render on every host, which announces its instances; default /opt/nap/bin/nap-render
 	State        string        // absolute; default /var/lib/nap
 	UnitDir      string        // absolute; default /etc/systemd/system
 	DeployBranch string        // default master
@@ -48,7 +48,7 @@ type Operator struct {
 	Limits       Limits
 }
 
-// Discovery configures the sidekick's announcements.
+// Discovery configures the announcements in etcd.
 type Discovery struct {
 	Etcd      string   // "v2" (default) or "v3"
 	Prefix    string   // default /services

@@ -1,18 +1,22 @@
-// Discovery: every instance of a process with ports is announced in etcd by a
-// sidekick unit, APP.PROC.R.discovery@.service, bound to the run unit's
-// instance (BindsTo=, After=, [Install] WantedBy= the run unit — enabled, it
-// comes back whenever the run unit starts again; on fleet also MachineOf=).
+// Discovery: every instance of a process with ports is announced in etcd,
+// registered by a unit of its own, APP.PROC.R.discovery@.service, bound to
+// the run unit's instance (BindsTo=, After=, [Install] WantedBy= the run
+// unit — enabled, it comes back whenever the run unit starts again; on
+// fleet also MachineOf=).
 //
-// The sidekick is `nap-render announce` (package announce), installed on
-// every host at the operator's nap_render path: its command line says what
-// it announces, flag by flag, each value a separate word — the key, the
-// container, the host, the ports, the probe. It writes
+// The unit runs no process: its start is `nap-render announce register`,
+// its stop `nap-render announce withdraw` (nap-render installed on every
+// host at the operator's nap_render path), and the host announcer (package
+// announce, one process per host, started by the first registration) does
+// the work in between. The command lines say what is announced, flag by
+// flag, each value a separate word — the key, the container, the host, the
+// ports, the probe. The announcer writes
 // PREFIX/APP/PROC/R.N = {"host":…,"port":HOSTPORT,"ports":{"8080/tcp":HOSTPORT,…},"release":REV}
 // only while the app answers (a TCP connect to the container's own address
 // and primary port, or docker's "healthy" when the image has a
 // HEALTHCHECK), refreshed every TTL/3, deleted at once when the container
-// dies or stops answering and when the sidekick stops; if the host dies the
-// key expires after the TTL. Stopping the run unit stops the sidekick first
+// dies or stops answering and when the unit stops; if the host dies the
+// key expires after the TTL. Stopping the run unit stops this unit first
 // (After=).
 package render
 
@@ -22,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nap-paas/nap/announce"
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/unit"
 )
@@ -42,9 +47,10 @@ type Sidekick struct {
 // to the run unit's instance %i that announces host:port in etcd while the app
 // answers.
 func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
-	base := s.App + "." + s.Proc + "." + s.Rev[:12]
+	names := Names{App: s.App, Rev: s.Rev}
+	base := names.Stem(s.Proc)
 	instance := unit.Spec(unit.Instance)
-	run := unit.Cat(unit.Lit(base+"@"), instance, unit.Lit(".service"))
+	run := names.RunOf(s.Proc)
 	op := cfg.Operator
 	d := op.Discovery
 
@@ -59,50 +65,50 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 	case primaryProto(s) == "tcp":
 		probe = "tcp"
 	}
-	words := []unit.Text{
-		unit.Lit(op.NapRender), unit.Lit("announce"),
+	key := names.KeyOf(d.Prefix, s.Proc)
+	etcd := []unit.Text{
 		unit.Lit("--etcd"), unit.Lit(d.Etcd),
 		unit.Lit("--endpoints"), unit.Lit(strings.Join(d.Endpoints, ",")),
+	}
+	register := append([]unit.Text{unit.Lit(op.NapRender), unit.Lit("announce"), unit.Lit("register")}, etcd...)
+	register = append(register,
 		unit.Lit("--ttl"), unit.Lit(strconv.Itoa(d.TTL)),
-		unit.Lit("--key"), unit.Cat(unit.Lit(discoveryKeyPrefix(d.Prefix, s)), instance),
-		unit.Lit("--container"), unit.Cat(unit.Lit(base+"."), instance),
+		unit.Lit("--key"), key,
+		unit.Lit("--container"), names.ContainerOf(s.Proc),
 		unit.Lit("--host"), host,
 		unit.Lit("--release"), unit.Lit(s.Rev),
 		unit.Lit("--probe"), unit.Lit(probe),
 		unit.Lit("--primary"), unit.Lit(fmt.Sprintf("%d/%s", s.Primary, primaryProto(s))),
-	}
+	)
 	for _, p := range containerPorts(s) {
-		words = append(words, unit.Lit("--port"), unit.Lit(p))
+		register = append(register, unit.Lit("--port"), unit.Lit(p))
 	}
-	exec := unit.ExecWords(0, words...)
+	withdraw := append([]unit.Text{unit.Lit(op.NapRender), unit.Lit("announce"), unit.Lit("withdraw")}, etcd...)
+	withdraw = append(withdraw, unit.Lit("--key"), key)
 
-	f := unit.NewFile(base + ".discovery@.service")
+	f := unit.NewFile(names.Discovery(s.Proc))
 	f.Section("Unit").
 		Add("Description", unit.Cat(unit.Lit("announce "+base+" instance "), instance, unit.Lit(" in etcd"))).
 		Add("BindsTo", run).
 		Add("After", run).
-		// Stopped before a local etcd and the network at shutdown, so its
-		// TERM trap can still withdraw the key (After= of a unit the
-		// machine does not have orders nothing).
-		Add("After", unit.Lit("network.target etcd.service etcd2.service etcd-member.service")).
-		// A sidekick never gives up: it must come back after any crash.
-		Add("StartLimitIntervalSec", unit.Lit("0"))
+		// Stopped before the host announcer, a local etcd and the network
+		// at shutdown, so that its stop can still delete the key (After= of
+		// a unit the machine does not have orders nothing).
+		Add("After", unit.Lit("network.target etcd.service etcd2.service etcd-member.service "+announce.Unit))
 	f.Section("Service").
-		AddRaw("ExecStart", exec).
-		Add("Restart", unit.Lit("always")).
-		Add("RestartSec", unit.Lit("500ms")).
-		// On TERM it deletes the key (within two 3 s requests) and exits.
-		Add("TimeoutStopSec", unit.Lit("15s"))
+		// No process of its own: the host announcer (one per host)
+		// announces the instance from its registration to its withdrawal.
+		Add("Type", unit.Lit("oneshot")).
+		Add("RemainAfterExit", unit.Lit("yes")).
+		AddRaw("ExecStart", unit.ExecWords(0, register...)).
+		AddRaw("ExecStop", unit.ExecWords(0, withdraw...)).
+		// Each waits for the host announcer or etcd: two 3 s requests.
+		Add("TimeoutSec", unit.Lit("30s"))
 	f.Section("Install").Add("WantedBy", run)
 	if op.Target == TargetFleet {
 		f.Section("X-Fleet").Add("MachineOf", run)
 	}
 	return f
-}
-
-// discoveryKeyPrefix is the key without its instance number: PREFIX/APP/PROC/R.
-func discoveryKeyPrefix(prefix string, s Sidekick) string {
-	return strings.TrimRight(prefix, "/") + "/" + s.App + "/" + s.Proc + "/" + s.Rev[:12] + "."
 }
 
 // containerPorts lists s's ports as docker names them ("8080/tcp"), ranges

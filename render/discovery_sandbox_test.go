@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nap-paas/nap/announce"
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/internal/naptest"
 	"github.com/nap-paas/nap/internal/sandbox"
@@ -105,9 +106,11 @@ func TestDiscoveryOnMachines(t *testing.T) {
 				// docker notices /healthy at its next check (interval 1 s)
 				lab.announce(t, health, "healthy", latencyBound+time.Second)
 			})
-			t.Run("sidekick killed", func(t *testing.T) { lab.sidekickKilled(t, web) })
+			t.Run("host announcer killed", func(t *testing.T) { lab.announcerKilled(t, web) })
 			t.Run("key lost behind its back", func(t *testing.T) { lab.keyLost(t, web) })
 			t.Run("container killed", func(t *testing.T) { lab.containerKilled(t, web) })
+			t.Run("app closes its port", func(t *testing.T) { lab.portClosed(t, web) })
+			t.Run("container paused", func(t *testing.T) { lab.paused(t, web) })
 			t.Run("run unit stopped", func(t *testing.T) {
 				lab.stopped(t, web)
 				lab.stopped(t, health)
@@ -308,11 +311,11 @@ func (l *discoveryLab) waitKey(t testing.TB, d *deployed, present bool, timeout 
 
 // diagnose shows what the units and docker say about d.
 func (l *discoveryLab) diagnose(d *deployed) string {
-	status, _ := l.apps.Systemctl("show", "-p", "Id,ActiveState,SubState,NRestarts,ExecMainStatus", d.disc, d.run)
+	status, _ := l.apps.Systemctl("show", "-p", "Id,ActiveState,SubState,NRestarts,ExecMainStatus", d.disc, d.run, announce.Unit)
 	ctx, cancel := l.ctx()
 	defer cancel()
 	res, _ := l.apps.Exec(ctx, "/usr/bin/docker", "ps", "-a")
-	return status + "\n" + string(res.Stdout) + "\n" + l.apps.Journal(d.disc)
+	return status + "\n" + string(res.Stdout) + "\n" + l.apps.Journal(d.disc) + "\n" + l.apps.Journal(announce.Unit)
 }
 
 // event returns when the current container of d last printed what.
@@ -386,14 +389,15 @@ func (l *discoveryLab) checkValue(t *testing.T, d *deployed) {
 	}
 }
 
-// sidekickKilled SIGKILLs the sidekick: the key stays, systemd restarts the
-// sidekick, and the restarted one writes the key again.
-func (l *discoveryLab) sidekickKilled(t *testing.T, d *deployed) {
+// announcerKilled SIGKILLs the host announcer: the key stays, systemd
+// restarts the announcer, and the new one writes the key again.
+func (l *discoveryLab) announcerKilled(t *testing.T, d *deployed) {
 	_, before, ok := l.get(t, d)
 	if !ok {
 		t.Fatalf("no key %q", d.key)
 	}
-	l.systemctl("kill", "--signal=SIGKILL", d.disc)
+	restarts := l.systemctl("show", "-P", "NRestarts", announce.Unit)
+	l.systemctl("kill", "--signal=SIGKILL", announce.Unit)
 	killed := time.Now()
 	rewritten := time.Duration(0)
 	for time.Since(killed) < 4*time.Second {
@@ -406,13 +410,13 @@ func (l *discoveryLab) sidekickKilled(t *testing.T, d *deployed) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := l.systemctl("show", "-P", "NRestarts", d.disc); n == "0" {
-		t.Errorf("%s was not restarted", d.disc)
+	if n := l.systemctl("show", "-P", "NRestarts", announce.Unit); n == restarts {
+		t.Errorf("%s was not restarted", announce.Unit)
 	}
 	if rewritten == 0 {
 		t.Errorf("key not written again within 4 s of the SIGKILL\n%s", l.diagnose(d))
 	}
-	t.Logf("discovery latency: rewrite after SIGKILL (%s) = %v", d.api, rewritten.Round(time.Millisecond))
+	t.Logf("discovery latency: rewrite after SIGKILL of the host announcer (%s) = %v", d.api, rewritten.Round(time.Millisecond))
 }
 
 // keyLost removes the key behind the sidekick's back (v2: deletes it; v3:
@@ -471,6 +475,39 @@ func (l *discoveryLab) containerKilled(t *testing.T, d *deployed) {
 	if lat < 0 || lat > latencyBound {
 		t.Errorf("key back %v after the new container listened, want within [0, %v]", lat, latencyBound)
 	}
+}
+
+// portClosed makes d's app close its ports while its container runs: only
+// the probe can tell, and the key goes within its period. A new container
+// (docker kill, the run unit restarts it) brings the key back.
+func (l *discoveryLab) portClosed(t *testing.T, d *deployed) {
+	l.waitKey(t, d, true, 10*time.Second)
+	run(t, l.apps, "/usr/bin/docker", "kill", "--signal=USR1", d.container)
+	gone, _ := l.waitKey(t, d, false, 10*time.Second)
+	at, ok := l.event(t, d, "closed")
+	if !ok {
+		t.Fatalf("key gone, but the app never printed closed\n%s", l.diagnose(d))
+	}
+	lat := gone.Sub(at)
+	t.Logf("discovery latency: de-announce after the app closed its port (%s) = %v", d.api, lat.Round(time.Millisecond))
+	if lat < 0 || lat > latencyBound {
+		t.Errorf("key gone %v after the app closed its port, want within [0, %v]", lat, latencyBound)
+	}
+	run(t, l.apps, "/usr/bin/docker", "kill", d.container)
+	l.waitKey(t, d, true, time.Minute)
+}
+
+// paused pauses d's container: frozen, it would fill its backlog and answer
+// nothing, so its key goes at once (docker's "pause" event) and comes back
+// after "unpause".
+func (l *discoveryLab) paused(t *testing.T, d *deployed) {
+	l.waitKey(t, d, true, 10*time.Second)
+	run(t, l.apps, "/usr/bin/docker", "pause", d.container)
+	l.deannounced(t, d, "docker pause")
+	run(t, l.apps, "/usr/bin/docker", "unpause", d.container)
+	unpaused := time.Now()
+	back, _ := l.waitKey(t, d, true, 10*time.Second)
+	t.Logf("discovery latency: re-announce after docker unpause (%s) = %v", d.api, back.Sub(unpaused).Round(time.Millisecond))
 }
 
 // stopped stops d's run unit: the sidekick stops first and deletes the key.
@@ -598,9 +635,10 @@ func (l *discoveryLab) steadyWrites(t *testing.T, ds []*deployed) {
 	}
 }
 
-// logsFailures runs d's sidekick command line by hand, as systemd would but
-// with an etcd endpoint nobody listens on, and sends it TERM after a while:
-// what it prints is what the journal holds.
+// logsFailures registers d's instance by hand under another key, as its
+// unit's ExecStart= would but with an etcd endpoint nobody listens on, and
+// withdraws it after a while: the host announcer's journal says what
+// failed, the withdrawal says the key will expire.
 func (l *discoveryLab) logsFailures(t *testing.T, d *deployed) {
 	b, err := os.ReadFile(l.apps.Path("/etc/systemd/system/" + strings.Replace(d.disc, "@1.", "@.", 1)))
 	if err != nil {
@@ -611,44 +649,69 @@ func (l *discoveryLab) logsFailures(t *testing.T, d *deployed) {
 		t.Fatal(err)
 	}
 	f.Name = d.disc
-	argv := execArgv(t, f)
 	// systemd's part: the instance ends the key and the container name (a
 	// "%i" inside the hostile prefix is literal), %H is the whole host word.
 	const endpoint = "http://127.0.0.1:1"
-	for i := 1; i < len(argv); i++ {
-		switch argv[i-1] {
-		case "--key", "--container":
-			argv[i] = strings.TrimSuffix(argv[i], "%i") + "1"
-		case "--host":
-			if argv[i] == "%H" {
-				argv[i] = l.apps.Name
+	key := d.key + "-by-hand"
+	bySystemd := func(argv []string) []string {
+		for i := 1; i < len(argv); i++ {
+			switch argv[i-1] {
+			case "--key":
+				argv[i] = key
+			case "--container":
+				argv[i] = strings.TrimSuffix(argv[i], "%i") + "1"
+			case "--host":
+				if argv[i] == "%H" {
+					argv[i] = l.apps.Name
+				}
+			case "--endpoints":
+				argv[i] = endpoint
 			}
-		case "--endpoints":
-			argv[i] = endpoint
 		}
+		return argv
 	}
 	ctx, cancel := l.ctx()
 	defer cancel()
+	journal := func() string { return l.apps.Journal(announce.Unit) }
+	before := journal()
+	res, err := l.apps.Exec(ctx, bySystemd(execArgv(t, f))...)
+	if err != nil || res.Code != 0 {
+		t.Fatalf("register: %v\n%s", err, res)
+	}
 	// Backoff 0.25 s doubling: failures at 0, 0.25, 0.75, 1.75 and 3.75 s.
-	wait, logged := "5", []int{1, 2, 4}
-	res, err := l.apps.Exec(ctx, append([]string{"timeout", "--foreground", "--preserve-status", "-s", "TERM", wait}, argv...)...)
+	time.Sleep(5 * time.Second)
+	res, err = l.apps.Exec(ctx, bySystemd(commandArgv(t, f, "ExecStop"))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Code != 0 {
-		t.Errorf("the sidekick exited %d on TERM, want 0 (a clean stop)\n%s", res.Code, res)
+		t.Errorf("withdraw exited %d, want 0 (a stop goes on)\n%s", res.Code, res)
 	}
-	wants := []string{"could not withdraw " + d.key + " (it expires after 6s): "}
-	for _, n := range logged {
-		wants = append(wants, fmt.Sprintf("etcd at %s failed (%d in a row): ", endpoint, n))
+	if want := "could not delete " + key + " (it expires after its TTL): "; !strings.Contains(string(res.Stdout), want) {
+		t.Errorf("withdraw's output lacks %q:\n%s", want, res)
 	}
-	for _, want := range wants {
-		if !strings.Contains(string(res.Stdout), want) {
-			t.Errorf("output lacks %q:\n%s", want, res)
+	wants := []string{key + ": could not withdraw " + key + " (it expires after 6s): "}
+	for _, n := range []int{1, 2, 4} {
+		wants = append(wants, fmt.Sprintf("%s: etcd at %s failed (%d in a row): ", key, endpoint, n))
+	}
+	var logged string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		logged = strings.TrimPrefix(journal(), before)
+		missing := false
+		for _, want := range wants {
+			missing = missing || !strings.Contains(logged, want)
+		}
+		if !missing || time.Now().After(deadline) {
+			break
 		}
 	}
-	if strings.Contains(string(res.Stdout), "(3 in a row)") {
-		t.Errorf("the 3rd failure in a row is logged; only the 1st, 2nd, 4th, 8th… should be:\n%s", res.Stdout)
+	for _, want := range wants {
+		if !strings.Contains(logged, want) {
+			t.Errorf("%s's journal lacks %q:\n%s", announce.Unit, want, logged)
+		}
+	}
+	if strings.Contains(logged, "(3 in a row)") {
+		t.Errorf("the 3rd failure in a row is logged; only the 1st, 2nd, 4th, 8th… should be:\n%s", logged)
 	}
 }
 

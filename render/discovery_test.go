@@ -37,9 +37,16 @@ var webSidekick = Sidekick{
 // execArgv returns the ExecStart= of f as systemd splits it.
 func execArgv(t *testing.T, f *unit.File) []string {
 	t.Helper()
+	return commandArgv(t, f, "ExecStart")
+}
+
+// commandArgv returns f's option name (ExecStart, ExecStop…) as systemd
+// splits it.
+func commandArgv(t *testing.T, f *unit.File, name string) []string {
+	t.Helper()
 	for _, s := range f.Sections {
 		for _, o := range s.Options {
-			if s.Name == "Service" && o.Name == "ExecStart" {
+			if s.Name == "Service" && o.Name == name {
 				argv, err := unit.SplitExec(o.Value)
 				if err != nil {
 					t.Fatalf("SplitExec(%q): %v", o.Value, err)
@@ -48,7 +55,7 @@ func execArgv(t *testing.T, f *unit.File) []string {
 			}
 		}
 	}
-	t.Fatalf("%s has no ExecStart=", f.Name)
+	t.Fatalf("%s has no %s=", f.Name, name)
 	return nil
 }
 
@@ -65,14 +72,21 @@ func flagValues(argv []string, flag string) []string {
 
 func TestDiscoveryUnitArguments(t *testing.T) {
 	cfg := discoveryConfig(t, "target: systemd\ndiscovery: {etcd: v3, ttl: 30, host: 10.0.0.7, endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]}\n")
-	argv := execArgv(t, discoveryUnit(cfg, webSidekick))
-	want := []string{"/opt/nap/bin/nap-render", "announce",
+	u := discoveryUnit(cfg, webSidekick)
+	argv := execArgv(t, u)
+	want := []string{"/opt/nap/bin/nap-render", "announce", "register",
 		"--etcd", "v3", "--endpoints", "http://10.0.0.1:2379,http://10.0.0.2:2379", "--ttl", "30",
 		"--key", "/services/shop/web/0123456789ab.%i", "--container", "shop.web.0123456789ab.%i", "--host", "10.0.0.7",
 		"--release", discoveryRev, "--probe", "tcp", "--primary", "8080/tcp",
 		"--port", "8080/tcp", "--port", "8081/tcp", "--port", "9090/udp"}
 	if diff := cmp.Diff(want, argv); diff != "" {
 		t.Errorf("ExecStart argv (-want +got):\n%s", diff)
+	}
+	want = []string{"/opt/nap/bin/nap-render", "announce", "withdraw",
+		"--etcd", "v3", "--endpoints", "http://10.0.0.1:2379,http://10.0.0.2:2379",
+		"--key", "/services/shop/web/0123456789ab.%i"}
+	if diff := cmp.Diff(want, commandArgv(t, u, "ExecStop")); diff != "" {
+		t.Errorf("ExecStop argv (-want +got):\n%s", diff)
 	}
 }
 
@@ -127,8 +141,11 @@ func TestDiscoveryUnitHostileValues(t *testing.T) {
 		if got, want := flagValues(argv, "--host"), v+"host"; len(got) != 1 || got[0] != want {
 			t.Errorf("host = %q, want %q", got, want)
 		}
-		if len(argv) != 26 {
-			t.Errorf("%d words, want 26: %q", len(argv), argv)
+		if len(argv) != 27 {
+			t.Errorf("%d words, want 27: %q", len(argv), argv)
+		}
+		if got, want := flagValues(commandArgv(t, back, "ExecStop"), "--key"), v+"/shop/web/0123456789ab.%i"; len(got) != 1 || got[0] != want {
+			t.Errorf("ExecStop key = %q, want %q", got, want)
 		}
 	}
 }
@@ -214,11 +231,15 @@ func FuzzDiscoveryUnit(f *testing.F) {
 		if !plainPath(napRender) {
 			return // the operator config admits only plain absolute paths
 		}
-		want := map[int]string{0: napRender, 9: strings.TrimRight(prefix, "/") + "/shop/web/0123456789ab.%i", 13: host}
+		key := strings.TrimRight(prefix, "/") + "/shop/web/0123456789ab.%i"
+		want := map[int]string{0: napRender, 10: key, 14: host}
 		for i, w := range want {
 			if argv[i] != w {
 				t.Errorf("argv[%d] = %q, want %q", i, argv[i], w)
 			}
+		}
+		if stop := commandArgv(t, back, "ExecStop"); len(stop) != 9 || stop[0] != napRender || stop[8] != key {
+			t.Errorf("ExecStop argv %q, want %s … --key %q", stop, napRender, key)
 		}
 	})
 }

@@ -18,11 +18,12 @@ import (
 )
 
 // BenchmarkSidekicks measures what announcing costs: 100 instances of one
-// app, each with its sidekick, on one machine (dockerd, etcd v2, systemd),
-// over 60 s of steady state. It reports the sidekicks' CPU (their units'
-// cgroups) and dockerd's, containerd's and etcd's, then the same 100
-// containers for 60 s with the sidekicks stopped: the cost of discovery is
-// the sidekicks plus the daemons' increase. By hand (BENCHMARKS.md):
+// app, each with its discovery unit, on one machine (dockerd, etcd v2,
+// systemd), over 60 s of steady state. It reports the CPU of every
+// nap-render process (the host announcer; the units run none) and
+// dockerd's, containerd's and etcd's, then the same 100 containers for 60 s
+// with the discovery units stopped: the cost of discovery is the announcer
+// plus the daemons' increase. By hand (BENCHMARKS.md):
 //
 //	go test -run '^$' -bench Sidekicks -benchtime 1x -timeout 30m ./render
 func BenchmarkSidekicks(b *testing.B) {

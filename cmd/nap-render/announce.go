@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -15,13 +16,74 @@ import (
 
 func init() {
 	register("announce", command{
-		summary: "announce --key K --container C …: the discovery sidekick of one instance (run by its discovery unit)",
+		summary: "announce register|withdraw --key K --container C …, announce serve: the host's discovery (run by the discovery units)",
 		run:     runAnnounce,
 	})
 }
 
+const announceUsage = `announce register --etcd v2|v3 --endpoints URL[,URL…] --ttl SECONDS --key KEY --container NAME --host HOST --primary PORT/PROTO [--port PORT/PROTO]… --release REV --probe tcp|health|none
+announce withdraw --etcd v2|v3 --endpoints URL[,URL…] --key KEY
+announce serve
+announce --key KEY … (the flags of register: one instance in this process, as units rendered before the host announcer run it)`
+
 func runAnnounce(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("announce", "announce --etcd v2|v3 --endpoints URL[,URL…] --ttl SECONDS --key KEY --container NAME --host HOST --primary PORT/PROTO [--port PORT/PROTO]… --release REV --probe tcp|health|none", stderr)
+	mode := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		mode, args = args[0], args[1:]
+	}
+	// One thread: an announcer waits almost always, and an idle second P
+	// only spins at every wake-up (measured, BENCHMARKS.md).
+	runtime.GOMAXPROCS(1)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	switch mode {
+	case "serve":
+		if len(args) > 0 {
+			return usageErr("announce serve takes no arguments")
+		}
+		if err := announce.Serve(ctx, announce.Host{Log: stdout}); err != nil {
+			return &exitError{exitEnv, err}
+		}
+		return nil
+	case "register", "withdraw", "":
+	default:
+		return usageErr("announce: unknown mode %q; usage:\n%s", mode, announceUsage)
+	}
+	c, err := announceFlags(args, mode, stderr)
+	if err != nil {
+		return err
+	}
+	switch mode {
+	case "register":
+		exe, err := os.Executable()
+		if err != nil {
+			return &exitError{exitEnv, err}
+		}
+		start := func() error { return announce.StartHost(exe, "announce", "serve") }
+		if err := announce.Register(ctx, announce.Host{}, c, start); err != nil {
+			return &exitError{exitEnv, fmt.Errorf("registering %s: %v", c.Key, err)}
+		}
+		fmt.Fprintf(stdout, "%s announces %s (its journal: journalctl -u %s)\n", announce.Unit, c.Key, announce.Unit)
+	case "withdraw":
+		if err := announce.Withdraw(ctx, announce.Host{}, c); err != nil {
+			// The stop goes on: the key expires after its TTL.
+			fmt.Fprintf(stdout, "could not delete %s (it expires after its TTL): %v\n", c.Key, err)
+			return nil
+		}
+		fmt.Fprintf(stdout, "withdrew %s\n", c.Key)
+	default:
+		c.Log = stdout
+		if err := announce.Run(ctx, c); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	return nil
+}
+
+// announceFlags parses the flags of register, withdraw and the
+// one-instance announcer.
+func announceFlags(args []string, mode string, stderr io.Writer) (announce.Config, error) {
+	fs := newFlagSet("announce", announceUsage, stderr)
 	var c announce.Config
 	var api, endpoints string
 	var ttl int
@@ -39,30 +101,22 @@ func runAnnounce(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.Probe, "probe", "tcp", "what answering means: tcp, health or none")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return err
+		return c, err
 	}
 	if len(pos) > 0 {
-		return usageErr("unexpected argument %q", pos[0])
+		return c, usageErr("unexpected argument %q", pos[0])
 	}
 	if api != "v2" && api != "v3" {
-		return usageErr("--etcd: want v2 or v3, got %q", api)
+		return c, usageErr("--etcd: want v2 or v3, got %q", api)
 	}
 	if c.Probe != "tcp" && c.Probe != "health" && c.Probe != "none" {
-		return usageErr("--probe: want tcp, health or none, got %q", c.Probe)
+		return c, usageErr("--probe: want tcp, health or none, got %q", c.Probe)
 	}
-	if c.Key == "" || c.Container == "" {
-		return usageErr("--key and --container are required")
+	if c.Key == "" || (c.Container == "" && mode != "withdraw") {
+		return c, usageErr("--key and --container are required")
 	}
-	c.V3, c.Endpoints, c.TTL, c.Ports, c.Log = api == "v3", strings.Split(endpoints, ","), time.Duration(ttl)*time.Second, ports, stdout
-	// One thread runs it: a sidekick waits almost always, and an idle
-	// second P only spins at every wake-up (measured, BENCHMARKS.md).
-	runtime.GOMAXPROCS(1)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := announce.Run(ctx, c); err != nil {
-		return usageErr("%v", err)
-	}
-	return nil
+	c.V3, c.Endpoints, c.TTL, c.Ports = api == "v3", strings.Split(endpoints, ","), time.Duration(ttl)*time.Second, ports
+	return c, nil
 }
 
 // repeated is a flag given any number of times.

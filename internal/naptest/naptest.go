@@ -64,7 +64,7 @@ type Host struct {
 }
 
 // InstallNapRender puts nap-render (built once per test process, see
-// NapRender) at Bin on m: the discovery sidekicks of every unit nap renders
+// NapRender) at Bin on m: the discovery units of every release nap renders
 // run `nap-render announce` from there, the operator's default nap_render.
 func InstallNapRender(t testing.TB, m *sandbox.Machine) {
 	t.Helper()

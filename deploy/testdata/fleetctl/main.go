@@ -865,9 +865,14 @@ func reconcile() {
 		return
 	}
 	systemctl := func(args ...string) { exec.Command(sc[0], append(sc[1:], args...)...).Run() }
+	// Only what it wrote: the directory is systemd's too (nap's host
+	// announcer writes its unit there), and fleet's agent touches only
+	// the units it knows.
 	written := map[string]bool{}
 	for _, e := range readDirNames(dir) {
-		written[e] = true
+		if b, err := os.ReadFile(filepath.Join(dir, e)); err == nil && strings.HasPrefix(string(b), standinMark) {
+			written[e] = true
+		}
 	}
 	var start, stop, remove []string
 	changed := false
@@ -881,7 +886,7 @@ func reconcile() {
 			}
 			continue
 		}
-		content := serialize(u.Options)
+		content := standinMark + serialize(u.Options)
 		if old, err := os.ReadFile(file); err != nil || string(old) != content {
 			os.WriteFile(file, []byte(content), 0o644)
 			changed = true
@@ -929,6 +934,9 @@ func reconcile() {
 		systemctl(append([]string{"start", "--no-block"}, start...)...)
 	}
 }
+
+// standinMark begins every unit file the stand-in's agent writes.
+const standinMark = "# written by the fleet stand-in\n"
 
 func readDirNames(dir string) []string {
 	es, _ := os.ReadDir(dir)
