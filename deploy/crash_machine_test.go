@@ -254,4 +254,18 @@ func TestCrashConsistency(t *testing.T) {
 		}
 		settled(t, rev2, rev4)
 	})
+	rev5 := s.app.commit("five", variant("hallo"))
+	t.Run("docker's disk full during the build: exit 3 naming it", func(t *testing.T) {
+		s.t = t
+		// The legacy builder unpacks the context under /var/lib/docker/tmp:
+		// a 1 MiB file system there is docker's disk full for this build
+		// (the context holds a binary of several MiB).
+		s.sh("mkdir -p /var/lib/docker/tmp && mount -t tmpfs -o size=1m tmpfs /var/lib/docker/tmp")
+		defer s.sh("umount /var/lib/docker/tmp")
+		out, code := s.deploy(rev5)
+		if code != 3 || !strings.Contains(out, "the build machine's disk is full (no space left on device)") || strings.Contains(out, "fix the build") {
+			t.Errorf("deploy: exit %d; want 3 naming the full disk", code)
+		}
+		settled(t, rev2, rev5)
+	})
 }

@@ -216,15 +216,15 @@ func (a AppState) Prune(keep int) error {
 			kept++
 			continue
 		}
-		if err := os.RemoveAll(a.ReleaseDir(rev)); err != nil {
+		if err := removeAll(a.ReleaseDir(rev)); err != nil {
 			return err
 		}
-		os.RemoveAll(a.SrcDir(rev))
+		removeAll(a.SrcDir(rev))
 	}
-	for _, sub := range []string{"releases", "src"} {
+	for _, sub := range []string{"", "releases", "src"} {
 		es, _ := os.ReadDir(filepath.Join(a.Dir, sub))
 		for _, e := range es {
-			if strings.HasPrefix(e.Name(), ".") {
+			if strings.HasPrefix(e.Name(), ".") && (sub != "" || strings.HasPrefix(e.Name(), goneMark)) {
 				os.RemoveAll(filepath.Join(a.Dir, sub, e.Name()))
 			}
 		}
@@ -240,10 +240,34 @@ func (a AppState) Prune(keep int) error {
 func (a AppState) RemoveOrphanSources() {
 	es, _ := os.ReadDir(filepath.Join(a.Dir, "src"))
 	for _, e := range es {
-		if _, err := os.Lstat(a.ReleaseDir(e.Name())); os.IsNotExist(err) {
-			os.RemoveAll(filepath.Join(a.Dir, "src", e.Name()))
+		dir := filepath.Join(a.Dir, "src", e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			os.RemoveAll(dir) // an export killed midway, or a removal
+		} else if _, err := os.Lstat(a.ReleaseDir(e.Name())); os.IsNotExist(err) {
+			removeAll(dir)
 		}
 	}
+}
+
+// goneMark begins the name a directory is renamed to before it is removed.
+const goneMark = ".gone-"
+
+// removeAll removes dir in a way a crash cannot leave half-done where
+// anyone looks: it is renamed to a dot-name first (which Releases skips and
+// Prune clears), then removed. A release half-removed under its own name
+// could otherwise be listed, and rolled back to, without its units.
+func removeAll(dir string) error {
+	gone := filepath.Join(filepath.Dir(dir), goneMark+filepath.Base(dir))
+	if err := os.RemoveAll(gone); err != nil {
+		return err
+	}
+	if err := os.Rename(dir, gone); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return os.RemoveAll(gone)
 }
 
 func writeJSON(path string, v any) error {

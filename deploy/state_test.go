@@ -39,6 +39,54 @@ func TestLockIsExclusiveAndNonBlocking(t *testing.T) {
 	l2.Unlock()
 }
 
+// A prune killed while it removes a release leaves nothing anyone lists
+// or rolls back to: what removeAll had renamed is a dot-name, skipped by
+// Releases and cleared by the next Prune — here, the state a kill -9 leaves
+// after the rename and part of the removal.
+func TestPruneKilledMidway(t *testing.T) {
+	st := NewAppState(t.TempDir(), "hello")
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	for _, rev := range []string{a, b} {
+		rel := &Release{Revision: rev, Time: time.Now(), Status: StatusDeployed}
+		if err := st.WriteRelease(rel, []UnitFile{{"hello.web." + rev[:12] + "@.service", []byte("[Service]\nExecStart=/bin/true\n")}}); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(st.SrcDir(rev), 0o755)
+	}
+	if err := st.SetCurrent(b); err != nil {
+		t.Fatal(err)
+	}
+	// Killed midway through removing a: renamed, its units gone, its
+	// release.json not yet; the same for its tree and for a destroy's.
+	gone := filepath.Join(st.Dir, "releases", goneMark+a)
+	if err := os.Rename(st.ReleaseDir(a), gone); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(gone, "units"))
+	os.Rename(st.SrcDir(a), filepath.Join(st.Dir, "src", goneMark+a))
+	os.MkdirAll(filepath.Join(st.Dir, goneMark+"releases", a), 0o755)
+
+	rels, err := st.Releases()
+	if err != nil || len(rels) != 1 || rels[0].Revision != b {
+		t.Fatalf("Releases after the kill = %v, %v; want only %s", rels, err, b[:12])
+	}
+	if err := st.Prune(5); err != nil {
+		t.Fatal(err)
+	}
+	for _, leftover := range []string{gone, filepath.Join(st.Dir, "src", goneMark+a), filepath.Join(st.Dir, goneMark+"releases")} {
+		if _, err := os.Lstat(leftover); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after the next Prune", leftover)
+		}
+	}
+	if _, err := st.Release(b); err != nil {
+		t.Errorf("the current release after Prune: %v", err)
+	}
+	// removeAll of a directory that is already gone is done.
+	if err := removeAll(st.ReleaseDir(a)); err != nil {
+		t.Errorf("removeAll of a missing directory: %v", err)
+	}
+}
+
 func TestReleasesCurrentAndPrune(t *testing.T) {
 	st := NewAppState(t.TempDir(), "hello")
 	revs := []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)}
