@@ -3,9 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"path"
+	"github.com/nap-paas/nap/render"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -26,7 +25,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	}
 	var templates []UnitFile
 	for _, f := range files {
-		if f.Name != buildUnit(s.app, rev) {
+		if f.Name != relNames(s.app, rev).Build() {
 			templates = append(templates, f)
 		}
 	}
@@ -113,7 +112,7 @@ func (s *session) abort(ctx context.Context, rev, cur string, cause error) error
 }
 
 // stopRelease stops and forgets rev's run and discovery units (its
-// sidekicks withdraw their keys first); its build unit stays, so the same
+// discovery units withdraw their keys first); its build unit stays, so the same
 // revision is not built again. It returns how many units it destroyed.
 func (s *session) stopRelease(ctx context.Context, rev string) (int, error) {
 	names, err := s.names(ctx, func(r string) bool { return r == short(rev) })
@@ -122,7 +121,7 @@ func (s *session) stopRelease(ctx context.Context, rev string) (int, error) {
 	}
 	var stop []string
 	for _, n := range names {
-		if n != buildUnit(s.app, rev) {
+		if n != relNames(s.app, rev).Build() {
 			stop = append(stop, n)
 		}
 	}
@@ -143,11 +142,11 @@ func orNone(rev string) string {
 func (s *session) names(ctx context.Context, match func(r string) bool) ([]string, error) {
 	tctx, cancel := s.d.tool(ctx)
 	defer cancel()
-	held, err := s.drv.List(tctx, s.app+".")
+	held, err := s.drv.List(tctx, render.UnitPrefix(s.app))
 	if err != nil {
 		return nil, err
 	}
-	states, err := s.drv.States(tctx, s.app+".")
+	states, err := s.drv.States(tctx, render.UnitPrefix(s.app))
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +174,7 @@ func (s *session) names(ctx context.Context, match func(r string) bool) ([]strin
 func (s *session) destroy(ctx context.Context, names []string) error {
 	var disc []string
 	for _, n := range names {
-		if strings.Contains(n, ".discovery@") && !isTemplate(n) {
+		if isInstance(s.app, n, render.DiscoveryUnit) {
 			disc = append(disc, n)
 		}
 	}
@@ -210,7 +209,7 @@ func (s *session) retire(ctx context.Context, old string) error {
 	}
 	var disc, rest []string
 	for _, n := range names {
-		if strings.Contains(n, ".discovery@") && !isTemplate(n) {
+		if isInstance(s.app, n, render.DiscoveryUnit) {
 			disc = append(disc, n)
 		} else {
 			rest = append(rest, n)
@@ -233,7 +232,7 @@ func (s *session) retire(ctx context.Context, old string) error {
 
 // key is the announcement key of one instance.
 func (s *session) key(proc, rev string, i int) string {
-	return path.Join(s.cfg.Operator.Discovery.Prefix, s.app, proc, short(rev)+"."+strconv.Itoa(i))
+	return relNames(s.app, rev).Key(s.cfg.Operator.Discovery.Prefix, proc, i)
 }
 
 // waitUp waits until every instance of a process with ports is announced
@@ -248,7 +247,7 @@ func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int,
 		states, err := func() ([]UnitState, error) {
 			tctx, cancel := s.d.tool(ctx)
 			defer cancel()
-			return s.drv.States(tctx, s.app+".")
+			return s.drv.States(tctx, render.UnitPrefix(s.app))
 		}()
 		if err != nil {
 			return err
@@ -260,22 +259,22 @@ func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int,
 		var kv map[string]string
 		if len(disc) > 0 {
 			ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			kv, err = s.etcd.List(ectx, path.Join(s.cfg.Operator.Discovery.Prefix, s.app))
+			kv, err = s.etcd.List(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, s.app))
 			cancel()
 			if err != nil {
 				return envErr("announce", "%v", err)
 			}
 		}
 		pending := ""
-		for _, proc := range sortedKeys(counts) {
+		for _, proc := range processes(counts) {
 			for i := 1; i <= counts[proc]; i++ {
-				name := runInstance(s.app, proc, rev, i)
+				name := relNames(s.app, rev).RunInstance(proc, i)
 				st := byName[name]
 				if st.Active == "failed" || st.Sub == "auto-restart" {
 					return s.unitFailed(ctx, name, "exited while starting")
 				}
 				if disc[proc] {
-					dn := discoveryInstance(s.app, proc, rev, i)
+					dn := relNames(s.app, rev).DiscoveryInstance(proc, i)
 					if ds := byName[dn]; ds.Active == "failed" {
 						return s.unitFailed(ctx, dn, "failed")
 					}
@@ -344,7 +343,7 @@ func (s *session) unitFailed(ctx context.Context, name, what string) error {
 func (s *session) printEndpoints(ctx context.Context, rev string) {
 	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	kv, err := s.etcd.List(ectx, path.Join(s.cfg.Operator.Discovery.Prefix, s.app))
+	kv, err := s.etcd.List(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, s.app))
 	if err != nil {
 		return
 	}

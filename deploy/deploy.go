@@ -210,7 +210,7 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 		// that did keeps it until Prune removes the release.
 		if !released {
 			if _, err := s.st.Release(rev); err != nil {
-				os.RemoveAll(s.st.SrcDir(rev))
+				removeAll(s.st.SrcDir(rev))
 			}
 		}
 	}()
@@ -316,7 +316,7 @@ func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *rend
 // build runs the build unit unless it already succeeded for this revision
 // (RemainAfterExit keeps it active), streaming its output.
 func (s *session) build(ctx context.Context, rev string, files []UnitFile) error {
-	name := buildUnit(s.app, rev)
+	name := relNames(s.app, rev).Build()
 	var file *UnitFile
 	for i := range files {
 		if files[i].Name == name {

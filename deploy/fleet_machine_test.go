@@ -118,7 +118,7 @@ func TestFleetMachine(t *testing.T) {
 				"unit files": "ls /run/systemd/system | grep -c '^hello' || true",
 			} {
 				if got := s.sh(script); got != "0" {
-					t.Errorf("%s %s left after destroy", got, what)
+					t.Errorf("%s %s left after destroy:\n%s", got, what, s.sh(strings.TrimSuffix(strings.TrimSuffix(script, " || true"), " | wc -l")))
 				}
 			}
 		})

@@ -1,85 +1,59 @@
 package deploy
 
-import (
-	"strconv"
-	"strings"
-)
+import "github.com/nap-paas/nap/render"
 
-// Unit names of DESIGN.md ("Units"), for app APP and R = REV[:12]:
-// APP.build.R.service, APP.PROC.R@.service, APP.PROC.R.discovery@.service.
+// Every unit name and key is made and read back by render.Names and
+// render.ParseUnit; these are the deploy-side shorthands.
 
-func short(rev string) string {
-	if len(rev) > 12 {
-		return rev[:12]
-	}
-	return rev
-}
+func short(rev string) string { return render.ShortRev(rev) }
 
-func buildUnit(app, rev string) string { return app + ".build." + short(rev) + ".service" }
-
-func runInstance(app, proc, rev string, i int) string {
-	return app + "." + proc + "." + short(rev) + "@" + strconv.Itoa(i) + ".service"
-}
-
-func discoveryInstance(app, proc, rev string, i int) string {
-	return app + "." + proc + "." + short(rev) + ".discovery@" + strconv.Itoa(i) + ".service"
-}
+func relNames(app, rev string) render.Names { return render.Names{App: app, Rev: rev} }
 
 // unitRelease returns R of one of app's unit names, "" for a name that is
 // not one of app's.
 func unitRelease(app, name string) string {
-	rest, ok := strings.CutPrefix(name, app+".")
-	if !ok {
-		return ""
+	if u, ok := render.ParseUnit(app, name); ok {
+		return u.R
 	}
-	parts := strings.SplitN(rest, ".", 3)
-	if len(parts) < 2 {
-		return ""
-	}
-	r, _, _ := strings.Cut(parts[1], "@")
-	if len(r) != 12 {
-		return ""
-	}
-	return r
+	return ""
+}
+
+// isInstance reports whether name is an instance (not a template) of one of
+// app's units of kind.
+func isInstance(app, name string, kind render.UnitKind) bool {
+	u, ok := render.ParseUnit(app, name)
+	return ok && u.Kind == kind && !u.Template()
+}
+
+// isBuild reports whether name is one of app's build units.
+func isBuild(app, name string) bool {
+	u, ok := render.ParseUnit(app, name)
+	return ok && u.Kind == render.BuildUnit
 }
 
 // instances returns the instance unit names of a release: per process, each
 // run instance then its discovery instance when hasDiscovery[proc].
 func instances(app, rev string, counts map[string]int, hasDiscovery map[string]bool) (run, disc []string) {
-	for _, proc := range sortedKeys(counts) {
+	n := relNames(app, rev)
+	for _, proc := range processes(counts) {
 		for i := 1; i <= counts[proc]; i++ {
-			run = append(run, runInstance(app, proc, rev, i))
+			run = append(run, n.RunInstance(proc, i))
 			if hasDiscovery[proc] {
-				disc = append(disc, discoveryInstance(app, proc, rev, i))
+				disc = append(disc, n.DiscoveryInstance(proc, i))
 			}
 		}
 	}
 	return run, disc
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
+// processes lists the processes of counts in nap's order.
+func processes[V any](counts map[string]V) []string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
 		keys = append(keys, k)
 	}
-	// web first, then by name, as render orders processes
-	sortStrings(keys)
+	render.SortProcesses(keys)
 	return keys
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-func less(a, b string) bool {
-	if a == "web" || b == "web" {
-		return a == "web" && b != "web"
-	}
-	return a < b
 }
 
 // discoveryProcs returns which processes of a release have a discovery
@@ -87,12 +61,8 @@ func less(a, b string) bool {
 func discoveryProcs(app, rev string, files []UnitFile) map[string]bool {
 	out := map[string]bool{}
 	for _, f := range files {
-		rest, ok := strings.CutPrefix(f.Name, app+".")
-		if !ok {
-			continue
-		}
-		if proc, ok := strings.CutSuffix(rest, "."+short(rev)+".discovery@.service"); ok {
-			out[proc] = true
+		if u, ok := render.ParseUnit(app, f.Name); ok && u.Kind == render.DiscoveryUnit && u.Template() && u.R == short(rev) {
+			out[u.Proc] = true
 		}
 	}
 	return out

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/unit"
 	"io"
 	"os"
-	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -103,11 +105,11 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 	}
 	ectx, cancel := d.tool(ctx)
 	defer cancel()
-	if err := s.etcd.DeletePrefix(ectx, path.Join(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
+	if err := s.etcd.DeletePrefix(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
 		return envErr("destroy", "%v", err)
 	}
 	for _, sub := range []string{"current", "releases", "src"} {
-		if err := os.RemoveAll(s.st.Dir + "/" + sub); err != nil {
+		if err := removeAll(filepath.Join(s.st.Dir, sub)); err != nil {
 			return envErr("destroy", "%v", err)
 		}
 	}
@@ -150,10 +152,10 @@ func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
 	}
 	tctx, cancel := d.tool(ctx)
 	defer cancel()
-	if out.Units, err = d.driver(&cfg.Operator).States(tctx, app+"."); err != nil {
+	if out.Units, err = d.driver(&cfg.Operator).States(tctx, render.UnitPrefix(app)); err != nil {
 		return nil, err
 	}
-	kv, err := d.etcd(&cfg.Operator).List(tctx, path.Join(cfg.Operator.Discovery.Prefix, app))
+	kv, err := d.etcd(&cfg.Operator).List(tctx, render.AppKey(cfg.Operator.Discovery.Prefix, app))
 	if err != nil {
 		return nil, envErr("status", "%v", err)
 	}
@@ -180,11 +182,11 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 	drv := d.driver(&cfg.Operator)
 	tctx, cancel := d.tool(ctx)
 	defer cancel()
-	held, err := drv.Held(tctx, app+".")
+	held, err := drv.Held(tctx, render.UnitPrefix(app))
 	if err != nil {
 		return nil, err
 	}
-	states, err := drv.States(tctx, app+".")
+	states, err := drv.States(tctx, render.UnitPrefix(app))
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +198,7 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 	p := &Plan{}
 	var diff strings.Builder
 	for _, f := range files {
-		if f.Name == buildUnit(app, rev) {
+		if f.Name == relNames(app, rev).Build() {
 			continue // built once per revision; never part of a plan
 		}
 		want[f.Name] = true
@@ -211,12 +213,12 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 		}
 	}
 	for _, h := range held {
-		if !want[h.Name] && h.Name != buildUnit(app, rev) && unitRelease(app, h.Name) != "" && !strings.Contains(h.Name, ".build.") {
-			if !isTemplate(h.Name) && want[templateOf(h.Name)] {
+		if !want[h.Name] && unitRelease(app, h.Name) != "" && !isBuild(app, h.Name) {
+			if !unit.IsTemplate(h.Name) && want[unit.TemplateOf(h.Name)] {
 				continue
 			}
 			p.Actions = append(p.Actions, "destroy "+h.Name)
-			if isTemplate(h.Name) || !strings.Contains(h.Name, "@") {
+			if unit.IsTemplate(h.Name) {
 				// an instance is a copy of its template: its diff is noise
 				diff.WriteString(unifiedDiff("a/"+h.Name, "/dev/null", canonical(h.Data), ""))
 			}
@@ -235,7 +237,7 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 		}
 	}
 	for _, st := range states {
-		if !isTemplate(st.Name) && unitRelease(app, st.Name) != short(rev) && !strings.Contains(st.Name, ".build.") && active[st.Name] {
+		if !unit.IsTemplate(st.Name) && unitRelease(app, st.Name) != short(rev) && !isBuild(app, st.Name) && active[st.Name] {
 			p.Actions = append(p.Actions, "stop "+st.Name)
 		}
 	}

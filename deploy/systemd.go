@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"github.com/nap-paas/nap/unit"
 	"io"
 	"os"
 	"path/filepath"
@@ -93,7 +94,7 @@ func (s *Systemd) Enable(ctx context.Context, names ...string) error {
 // hasInstall reports whether the unit's file (or its template's) has an
 // [Install] section: `systemctl enable` refuses others.
 func (s *Systemd) hasInstall(name string) bool {
-	b, err := os.ReadFile(filepath.Join(s.UnitDir, templateOf(name)))
+	b, err := os.ReadFile(filepath.Join(s.UnitDir, unit.TemplateOf(name)))
 	return err == nil && strings.Contains(string(b), "\n[Install]")
 }
 
@@ -112,7 +113,7 @@ func (s *Systemd) Destroy(ctx context.Context, names ...string) error {
 	}
 	var run, enabled []string
 	for _, n := range names {
-		if !isTemplate(n) {
+		if !unit.IsTemplate(n) {
 			run = append(run, n)
 			if s.hasInstall(n) {
 				enabled = append(enabled, n)
@@ -130,7 +131,7 @@ func (s *Systemd) Destroy(ctx context.Context, names ...string) error {
 	removed := false
 	templates := map[string]bool{}
 	for _, n := range names {
-		if isTemplate(n) {
+		if unit.IsTemplate(n) {
 			templates[n] = true
 		}
 		if err := os.Remove(filepath.Join(s.UnitDir, n)); err == nil {
@@ -167,14 +168,14 @@ func (s *Systemd) unlinkWants(templates map[string]bool) error {
 		}
 		left := len(es)
 		for _, e := range es {
-			if templates[templateOf(e.Name())] {
+			if templates[unit.TemplateOf(e.Name())] {
 				if err := os.Remove(filepath.Join(d, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return envErr("destroy", "%v", err)
 				}
 				left--
 			}
 		}
-		if left == 0 && templates[templateOf(strings.TrimSuffix(filepath.Base(d), ".wants"))] {
+		if left == 0 && templates[unit.TemplateOf(strings.TrimSuffix(filepath.Base(d), ".wants"))] {
 			os.Remove(d)
 		}
 	}
@@ -245,17 +246,4 @@ func (s *Systemd) Journal(ctx context.Context, name string, n int) (string, erro
 func (s *Systemd) Follow(ctx context.Context, name string, w io.Writer) error {
 	since := "@" + strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
 	return followTool(ctx, s.journalctl(), w, "--no-pager", "-o", "cat", "-f", "--since", since, "-u", name)
-}
-
-// isTemplate reports "p@.service".
-func isTemplate(name string) bool { return strings.Contains(name, "@.") }
-
-// templateOf returns "p@.service" for "p@i.service", name otherwise.
-func templateOf(name string) string {
-	at := strings.Index(name, "@")
-	dot := strings.LastIndex(name, ".")
-	if at < 0 || dot < at {
-		return name
-	}
-	return name[:at+1] + name[dot:]
 }

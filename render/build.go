@@ -32,9 +32,9 @@ func buildUnit(cfg *Config, rel Release) *unit.File {
 	}
 	argv = append(argv, "-t", image, path.Join(src, app.Context))
 
-	f := unit.NewFile(rel.App + ".build." + rel.Rev[:12] + ".service")
+	f := unit.NewFile(rel.Names().Build())
 	f.Section("Unit").
-		Add("Description", unit.Lit("nap: build "+rel.App+" at "+rel.Rev[:12])).
+		Add("Description", unit.Lit("nap: build "+rel.App+" at "+rel.Names().R())).
 		Add("Requires", unit.Lit("docker.service")).
 		Add("After", unit.Lit("docker.service"))
 	f.Section("Service").

@@ -2,7 +2,11 @@ package render
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
+
+	"github.com/nap-paas/nap/unit"
 )
 
 // reserved are names that match the app pattern but would collide with what
@@ -54,4 +58,191 @@ func QuoteName(s string) string {
 		return strconv.Quote(s[:80]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// Names makes every name of one release of an app — unit names, container
+// names, etcd keys — and ParseUnit reads unit names back: no other code
+// spells or cuts them. With R = Rev[:12]:
+//
+//	APP.build.R.service             the build unit
+//	APP.PROC.R@.service, @N         the run template, instance N
+//	APP.PROC.R.discovery@.service   the discovery template, instance N
+//	APP.PROC.R.N                    instance N's container
+//	PREFIX/APP/PROC/R.N             instance N's key in etcd
+//
+// App names have no '.', process names are [a-z][a-z0-9]* and neither may
+// be "build" or "discovery", so every name parses one way only.
+type Names struct {
+	App, Rev string // Rev: the full revision (or at least its 12 digits)
+}
+
+// R is the release's short revision, its first 12 digits.
+func (n Names) R() string { return ShortRev(n.Rev) }
+
+// ShortRev is the 12-digit form of rev nap names things with.
+func ShortRev(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+// UnitPrefix begins every unit name of app: "APP.", what a driver lists by.
+func UnitPrefix(app string) string { return app + "." }
+
+// Build is APP.build.R.service.
+func (n Names) Build() string { return UnitPrefix(n.App) + "build." + n.R() + ".service" }
+
+// Stem is APP.PROC.R, the start of proc's unit and container names.
+func (n Names) Stem(proc string) string { return UnitPrefix(n.App) + proc + "." + n.R() }
+
+// RunGlob matches every instance of proc's run template:
+// APP.PROC.R@*.service (fleet's Conflicts=).
+func (n Names) RunGlob(proc string) string { return n.Stem(proc) + "@*.service" }
+
+// Run is the run template APP.PROC.R@.service.
+func (n Names) Run(proc string) string { return n.Stem(proc) + "@.service" }
+
+// RunInstance is APP.PROC.R@N.service.
+func (n Names) RunInstance(proc string, i int) string {
+	return n.Stem(proc) + "@" + strconv.Itoa(i) + ".service"
+}
+
+// Discovery is the discovery template APP.PROC.R.discovery@.service.
+func (n Names) Discovery(proc string) string { return n.Stem(proc) + ".discovery@.service" }
+
+// DiscoveryInstance is APP.PROC.R.discovery@N.service.
+func (n Names) DiscoveryInstance(proc string, i int) string {
+	return n.Stem(proc) + ".discovery@" + strconv.Itoa(i) + ".service"
+}
+
+// Container is instance i's container, APP.PROC.R.N.
+func (n Names) Container(proc string, i int) string { return n.Stem(proc) + "." + strconv.Itoa(i) }
+
+// In a template's lines the instance is systemd's %i: the same names as
+// unit.Text.
+
+// ContainerOf is the container of the instance a template runs as,
+// APP.PROC.R.%i.
+func (n Names) ContainerOf(proc string) unit.Text {
+	return unit.Cat(unit.Lit(n.Stem(proc)+"."), unit.Spec(unit.Instance))
+}
+
+// RunOf is the run unit of the instance a template runs as,
+// APP.PROC.R@%i.service.
+func (n Names) RunOf(proc string) unit.Text {
+	return unit.Cat(unit.Lit(n.Stem(proc)+"@"), unit.Spec(unit.Instance), unit.Lit(".service"))
+}
+
+// KeyOf is the key of the instance a template runs as, PREFIX/APP/PROC/R.%i.
+func (n Names) KeyOf(prefix, proc string) unit.Text {
+	return unit.Cat(unit.Lit(n.KeyPrefix(prefix, proc)), unit.Spec(unit.Instance))
+}
+
+// KeyPrefix is PREFIX/APP/PROC/R. — an instance's key without its number.
+func (n Names) KeyPrefix(prefix, proc string) string {
+	return AppKey(prefix, n.App) + "/" + proc + "/" + n.R() + "."
+}
+
+// Key is instance i's key, PREFIX/APP/PROC/R.N.
+func (n Names) Key(prefix, proc string, i int) string {
+	return n.KeyPrefix(prefix, proc) + strconv.Itoa(i)
+}
+
+// AppKey is PREFIX/APP, the directory of every key of app.
+func AppKey(prefix, app string) string { return strings.TrimRight(prefix, "/") + "/" + app }
+
+// UnitKind says which of a release's units a name is.
+type UnitKind int
+
+const (
+	BuildUnit UnitKind = iota + 1
+	RunUnit
+	DiscoveryUnit
+)
+
+// UnitName is one of an app's unit names, parsed.
+type UnitName struct {
+	App, R   string
+	Kind     UnitKind
+	Proc     string // "" for the build unit
+	Instance int    // 0 for a template (and the build unit)
+}
+
+// Template reports whether the name is a template (APP.PROC.R@.service).
+func (u UnitName) Template() bool { return u.Kind != BuildUnit && u.Instance == 0 }
+
+// String is the name again.
+func (u UnitName) String() string {
+	n := Names{App: u.App, Rev: u.R}
+	switch {
+	case u.Kind == BuildUnit:
+		return n.Build()
+	case u.Kind == RunUnit && u.Instance == 0:
+		return n.Run(u.Proc)
+	case u.Kind == RunUnit:
+		return n.RunInstance(u.Proc, u.Instance)
+	case u.Instance == 0:
+		return n.Discovery(u.Proc)
+	}
+	return n.DiscoveryInstance(u.Proc, u.Instance)
+}
+
+// ParseUnit reads name as one of app's unit names; ok is false for any
+// other name (another app's, or not nap's).
+func ParseUnit(app, name string) (u UnitName, ok bool) {
+	rest, ok := strings.CutPrefix(name, UnitPrefix(app))
+	if !ok {
+		return u, false
+	}
+	rest, ok = strings.CutSuffix(rest, ".service")
+	if !ok {
+		return u, false
+	}
+	u.App = app
+	if r, ok := strings.CutPrefix(rest, "build."); ok {
+		u.Kind, u.R = BuildUnit, r
+		return u, validShort(r)
+	}
+	stem, inst, ok := strings.Cut(rest, "@")
+	if !ok {
+		return u, false
+	}
+	if inst != "" {
+		n, err := strconv.Atoi(inst)
+		if err != nil || n < 1 || strconv.Itoa(n) != inst {
+			return u, false
+		}
+		u.Instance = n
+	}
+	u.Kind = RunUnit
+	if s, ok := strings.CutSuffix(stem, ".discovery"); ok {
+		u.Kind, stem = DiscoveryUnit, s
+	}
+	u.Proc, u.R, ok = strings.Cut(stem, ".")
+	return u, ok && validProcess(u.Proc) == nil && validShort(u.R)
+}
+
+// validShort: 12 lower-case hex digits.
+func validShort(r string) bool {
+	if len(r) != 12 {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		if c := r[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// SortProcesses orders process names as nap does everywhere: web first,
+// then by name.
+func SortProcesses(procs []string) {
+	sort.Slice(procs, func(i, j int) bool {
+		if (procs[i] == "web") != (procs[j] == "web") {
+			return procs[i] == "web"
+		}
+		return procs[i] < procs[j]
+	})
 }

@@ -58,7 +58,5 @@ func Image(cfg *Config, rel Release) string {
 	return cfg.Operator.Registry + "/" + rel.App + ":" + rel.Rev
 }
 
-// prefix is APP.PROC.R, the stem of a process's unit and container names.
-func prefix(rel Release, proc string) string {
-	return rel.App + "." + proc + "." + rel.Rev[:12]
-}
+// Names are the release's names.
+func (rel Release) Names() Names { return Names{App: rel.App, Rev: rel.Rev} }

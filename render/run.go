@@ -24,8 +24,8 @@ const (
 func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.File {
 	op, app := &cfg.Operator, &cfg.App
 	image := Image(cfg, rel)
-	stem := prefix(rel, pr.name)
-	name := unit.Cat(unit.Lit(stem+"."), unit.Spec(unit.Instance))
+	names := rel.Names()
+	name := names.ContainerOf(pr.name)
 	lit := unit.Lit
 
 	words := []unit.Text{lit(op.Docker), lit("run"), lit("--rm"), lit("--name"), name}
@@ -61,9 +61,9 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 		words = append(words, lit(a))
 	}
 
-	f := unit.NewFile(stem + "@.service")
+	f := unit.NewFile(names.Run(pr.name))
 	f.Section("Unit").
-		Add("Description", unit.Cat(lit("nap: "+rel.App+" "+pr.name+" at "+rel.Rev[:12]+", instance "), unit.Spec(unit.Instance))).
+		Add("Description", unit.Cat(lit("nap: "+rel.App+" "+pr.name+" at "+names.R()+", instance "), unit.Spec(unit.Instance))).
 		Add("Requires", lit("docker.service")).
 		Add("After", lit("docker.service"))
 	success := "143" // docker run passes on the app's exit: 128+SIGTERM after docker stop
@@ -84,7 +84,7 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 		AddRaw("ExecStart", unit.ExecWords(0, words...)).
 		AddRaw("ExecStop", unit.ExecWords(0, lit(op.Docker), lit("stop"), name))
 	if op.Target == TargetFleet {
-		x := f.Section("X-Fleet").Add("Conflicts", lit(stem+"@*.service"))
+		x := f.Section("X-Fleet").Add("Conflicts", lit(names.RunGlob(pr.name)))
 		for _, m := range app.Metadata {
 			x.Add("MachineMetadata", lit(m))
 		}

@@ -62,3 +62,14 @@ func nameByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == ':' || c == '_' || c == '.' || c == '@' || c == '-'
 }
+
+// TemplateOf is the template an instance name comes from ("p@i.service" →
+// "p@.service"); any other name is returned as it is.
+func TemplateOf(name string) string {
+	at := strings.IndexByte(name, '@')
+	dot := strings.LastIndexByte(name, '.')
+	if at < 0 || dot < at {
+		return name
+	}
+	return name[:at+1] + name[dot:]
+}

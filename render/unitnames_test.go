@@ -1,0 +1,76 @@
+package render
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestNames(t *testing.T) {
+	n := Names{App: "shop", Rev: discoveryRev}
+	for _, tc := range []struct{ got, want string }{
+		{n.Build(), "shop.build.0123456789ab.service"},
+		{n.Run("web"), "shop.web.0123456789ab@.service"},
+		{n.RunInstance("web", 3), "shop.web.0123456789ab@3.service"},
+		{n.RunGlob("web"), "shop.web.0123456789ab@*.service"},
+		{n.Discovery("worker"), "shop.worker.0123456789ab.discovery@.service"},
+		{n.DiscoveryInstance("worker", 12), "shop.worker.0123456789ab.discovery@12.service"},
+		{n.Container("web", 2), "shop.web.0123456789ab.2"},
+		{n.Key("/services/", "web", 2), "/services/shop/web/0123456789ab.2"},
+		{n.Key("/a/b", "web", 2), "/a/b/shop/web/0123456789ab.2"},
+		{AppKey("/services", "shop"), "/services/shop"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+// ParseUnit reads back exactly what Names makes, and nothing else.
+func TestParseUnit(t *testing.T) {
+	n := Names{App: "shop", Rev: discoveryRev}
+	r := n.R()
+	for _, want := range []UnitName{
+		{App: "shop", R: r, Kind: BuildUnit},
+		{App: "shop", R: r, Kind: RunUnit, Proc: "web"},
+		{App: "shop", R: r, Kind: RunUnit, Proc: "web", Instance: 10},
+		{App: "shop", R: r, Kind: DiscoveryUnit, Proc: "worker"},
+		{App: "shop", R: r, Kind: DiscoveryUnit, Proc: "worker", Instance: 1},
+	} {
+		got, ok := ParseUnit("shop", want.String())
+		if !ok || got != want {
+			t.Errorf("ParseUnit(%q) = %+v, %v; want %+v", want.String(), got, ok, want)
+		}
+		if got.Template() != (want.Kind != BuildUnit && want.Instance == 0) {
+			t.Errorf("%s: Template() = %v", want, got.Template())
+		}
+	}
+	for _, name := range []string{
+		"shop-2.web.0123456789ab@1.service", // another app
+		"shop.web.0123456789ab@1.socket",
+		"shop.web.0123456789ab@01.service",
+		"shop.web.0123456789ab@0.service",
+		"shop.web.0123456789ab@x.service",
+		"shop.web.0123456789a@1.service",
+		"shop.web.0123456789AB@1.service",
+		"shop.Web.0123456789ab@1.service",
+		"shop.build.0123456789ab@1.service",
+		"shop.build.xyz.service",
+		"shop.web.0123456789ab.service",
+		"shop.web.0123456789ab.other@1.service",
+		"shop.web.x.0123456789ab@1.service",
+		"nap-announce.service",
+	} {
+		if got, ok := ParseUnit("shop", name); ok {
+			t.Errorf("ParseUnit(%q) = %+v; want no match", name, got)
+		}
+	}
+}
+
+func TestSortProcesses(t *testing.T) {
+	got := []string{"worker", "clock", "web", "api"}
+	SortProcesses(got)
+	if diff := cmp.Diff([]string{"web", "api", "clock", "worker"}, got); diff != "" {
+		t.Error(diff)
+	}
+}
