@@ -36,6 +36,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nap-paas/nap/etcd"
 )
 
 // Config is one instance's announcement.
@@ -95,8 +97,13 @@ func (c *Config) check() error {
 }
 
 func newAnnouncer(c Config, d *docker, client *http.Client) *announcer {
-	return &announcer{c: c, docker: d,
-		etcd: &etcd{endpoints: c.Endpoints, v3: c.V3, key: c.Key, ttl: c.TTL, client: client}}
+	return &announcer{c: c, docker: d, key: etcdClient(c, client).Key(c.Key, c.TTL)}
+}
+
+// etcdClient is the etcd client of c's announcement, its requests through
+// client.
+func etcdClient(c Config, client *http.Client) *etcd.Client {
+	return &etcd.Client{Endpoints: c.Endpoints, V3: c.V3, Timeout: requestTimeout, HTTP: client}
 }
 
 // poke wakes a loop waiting on ch without ever blocking.
@@ -110,7 +117,7 @@ func poke(ch chan struct{}) {
 type announcer struct {
 	c      Config
 	docker *docker
-	etcd   *etcd
+	key    *etcd.Key
 	shown  string // the last state line logged
 }
 
@@ -166,19 +173,19 @@ func (a *announcer) run(ctx context.Context, wake <-chan struct{}) {
 		if !time.Now().Before(retryAt) && ctx.Err() == nil {
 			switch {
 			case value != "" && value != announced:
-				if err = a.etcd.put(ctx, value); err == nil {
+				if err = a.key.Put(ctx, value); err == nil {
 					announced, wrote, dirty = value, time.Now(), false
 					a.say("announced %s = %s", a.c.Key, value)
 				}
 			case value != "" && time.Since(wrote) >= refresh:
-				if err = a.etcd.refresh(ctx, value); err == errMissing {
-					err = a.etcd.put(ctx, value)
+				if err = a.key.Refresh(ctx, value); err == etcd.ErrMissing {
+					err = a.key.Put(ctx, value)
 				}
 				if err == nil {
 					wrote = time.Now()
 				}
 			case value == "" && (announced != "" || dirty):
-				if err = a.etcd.remove(ctx); err == nil {
+				if err = a.key.Delete(ctx); err == nil {
 					if announced != "" {
 						a.say("withdrew %s", a.c.Key)
 					}
@@ -269,7 +276,7 @@ func (a *announcer) withdraw(needed bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*requestTimeout)
 	defer cancel()
-	if err := a.etcd.remove(ctx); err != nil {
+	if err := a.key.Delete(ctx); err != nil {
 		fmt.Fprintf(a.c.Log, "could not withdraw %s (it expires after %ds): %v\n", a.c.Key, int(a.c.TTL/time.Second), err)
 		return
 	}

@@ -61,10 +61,23 @@ func TestReady(t *testing.T) {
 	}
 }
 
-func TestV2Path(t *testing.T) {
-	e := &etcd{key: `/nap "q" $x %i 'y'/a?b#c/web/R.1`, ttl: 6 * time.Second}
-	if got, want := e.v2path(), `/v2/keys/nap%20%22q%22%20$x%20%25i%20%27y%27/a%3Fb%23c/web/R.1`; got != want {
-		t.Errorf("v2path = %s, want %s", got, want)
+// Every announcer of a host wakes on the same instants: polls on the
+// period's grid, at most a period away; deadlines moved up to the next
+// quarter second, never earlier.
+func TestGrid(t *testing.T) {
+	base := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	for _, off := range []time.Duration{0, time.Millisecond, 249 * time.Millisecond, 250 * time.Millisecond, 999 * time.Millisecond} {
+		now := base.Add(off)
+		for _, period := range []time.Duration{notReadyPoll, answerPoll} {
+			got := tick(now, period)
+			if !got.After(now) || got.Sub(now) > period || !got.Truncate(period).Equal(got) {
+				t.Errorf("tick(%v, %v) = %v", off, period, got.Sub(base))
+			}
+		}
+		g := onGrid(now)
+		if g.Before(now) || g.Sub(now) >= notReadyPoll || !g.Truncate(notReadyPoll).Equal(g) {
+			t.Errorf("onGrid(%v) = %v", off, g.Sub(base))
+		}
 	}
 }
 

@@ -120,10 +120,9 @@ func Withdraw(ctx context.Context, h Host, c Config) error {
 		return err
 	}
 	syncHost(ctx, h.Socket) // none running: the delete below is all there is to do
-	e := &etcd{endpoints: c.Endpoints, v3: c.V3, key: c.Key, ttl: c.TTL, client: &http.Client{}}
 	ctx, cancel := context.WithTimeout(ctx, 2*requestTimeout)
 	defer cancel()
-	return e.remove(ctx)
+	return etcdClient(c, &http.Client{}).Key(c.Key, c.TTL).Delete(ctx)
 }
 
 // StartHost starts the host announcer as Unit, running argv (the

@@ -243,29 +243,27 @@ func TestCrashConsistency(t *testing.T) {
 		back(t, "an etcd restart")
 	})
 
-	rev4 := s.app.commit("four", variant("howdy"))
-	t.Run("registry down during the build: exit 3 naming it", func(t *testing.T) {
-		s.t = t
-		s.sh("systemctl stop docker-registry.service")
-		defer s.sh("systemctl start docker-registry.service")
-		out, code := s.deploy(rev4)
-		if code != 3 || !strings.Contains(out, "the registry 127.0.0.1:5000 does not answer") || strings.Contains(out, "fix the build") {
-			t.Errorf("deploy: exit %d; want 3 naming the registry", code)
-		}
-		settled(t, rev2, rev4)
-	})
-	rev5 := s.app.commit("five", variant("hallo"))
-	t.Run("docker's disk full during the build: exit 3 naming it", func(t *testing.T) {
-		s.t = t
+	// The environment failing during a build: exit 3 naming the cause,
+	// never "fix the build", the running release untouched.
+	for i, tc := range []struct{ name, fault, undo, cause string }{
+		{"registry down", "systemctl stop docker-registry.service", "systemctl start docker-registry.service",
+			"the registry 127.0.0.1:5000 does not answer"},
 		// The legacy builder unpacks the context under /var/lib/docker/tmp:
 		// a 1 MiB file system there is docker's disk full for this build
 		// (the context holds a binary of several MiB).
-		s.sh("mkdir -p /var/lib/docker/tmp && mount -t tmpfs -o size=1m tmpfs /var/lib/docker/tmp")
-		defer s.sh("umount /var/lib/docker/tmp")
-		out, code := s.deploy(rev5)
-		if code != 3 || !strings.Contains(out, "the build machine's disk is full (no space left on device)") || strings.Contains(out, "fix the build") {
-			t.Errorf("deploy: exit %d; want 3 naming the full disk", code)
-		}
-		settled(t, rev2, rev5)
-	})
+		{"docker's disk full", "mkdir -p /var/lib/docker/tmp && mount -t tmpfs -o size=1m tmpfs /var/lib/docker/tmp", "umount /var/lib/docker/tmp",
+			"the build machine's disk is full (no space left on device)"},
+	} {
+		rev := s.app.commit(tc.name, variant(fmt.Sprintf("howdy %d", i)))
+		t.Run(tc.name+" during the build: exit 3 naming it", func(t *testing.T) {
+			s.t = t
+			s.sh(tc.fault)
+			defer s.sh(tc.undo)
+			out, code := s.deploy(rev)
+			if code != 3 || !strings.Contains(out, tc.cause) || strings.Contains(out, "fix the build") {
+				t.Errorf("deploy: exit %d; want 3 naming %q", code, tc.cause)
+			}
+			settled(t, rev2, rev)
+		})
+	}
 }

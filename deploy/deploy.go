@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nap-paas/nap/etcd"
 	"io"
 	"os"
 	"strings"
@@ -39,7 +40,7 @@ type Deployer struct {
 	// Registry reads built images' configs; nil: the config's registry.
 	Registry *Registry
 	// Etcd reads announcements; nil: the config's discovery endpoints.
-	Etcd *Etcd
+	Etcd *etcd.Client
 	// StartTimeout bounds the wait for a release's instances (default 2m);
 	// Grace is how long an instance without ports must stay active (default
 	// 3s); Poll is the polling interval (default 100ms); ToolTimeout bounds
@@ -84,11 +85,14 @@ func (d *Deployer) driver(op *render.Operator) Driver {
 	return &Fleet{Endpoint: op.Fleet.Endpoint, Tunnel: op.Fleet.Tunnel, Driver: op.Fleet.Driver}
 }
 
-func (d *Deployer) etcd(op *render.Operator) *Etcd {
+// etcdTimeout bounds each request to an etcd endpoint.
+const etcdTimeout = 10 * time.Second
+
+func (d *Deployer) etcd(op *render.Operator) *etcd.Client {
 	if d.Etcd != nil {
 		return d.Etcd
 	}
-	return &Etcd{Endpoints: op.Discovery.Endpoints, V3: op.Discovery.Etcd == "v3"}
+	return &etcd.Client{Endpoints: op.Discovery.Endpoints, V3: op.Discovery.Etcd == "v3", Timeout: etcdTimeout}
 }
 
 func (d *Deployer) registry(op *render.Operator) *Registry {
@@ -118,7 +122,7 @@ type session struct {
 	cfg   *render.Config
 	st    AppState
 	drv   Driver
-	etcd  *Etcd
+	etcd  *etcd.Client
 	lock  *Lock
 	start time.Time
 	// intent: this session recorded an Intent; settled: nothing of it is

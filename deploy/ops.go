@@ -105,7 +105,7 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 	}
 	ectx, cancel := d.tool(ctx)
 	defer cancel()
-	if err := s.etcd.DeletePrefix(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
+	if err := s.etcd.DeleteDir(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
 		return envErr("destroy", "%v", err)
 	}
 	for _, sub := range []string{"current", "releases", "src"} {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -27,15 +29,17 @@ const maxManifest = 4 << 20
 // registryTimeout bounds each request to the registry.
 const registryTimeout = 30 * time.Second
 
-// Registry reads image configs over the registry HTTP API v2, with curl.
+// Registry reads image configs over the registry HTTP API v2.
 type Registry struct {
 	// Host is the operator's registry, host[:port][/path].
 	Host string
 	// Scheme is "http" or "https"; default https, http for a loopback host
 	// (docker treats loopback registries as insecure too).
 	Scheme string
-	// Curl is the curl command; default "curl" from PATH.
-	Curl []string
+	// HTTP is the client requests go through; nil: one with Go's defaults —
+	// the system's roots, HTTPS_PROXY, redirects followed (registries send
+	// blobs to their storage).
+	HTTP *http.Client
 }
 
 func (r *Registry) base() (scheme, host, prefix string) {
@@ -66,20 +70,48 @@ func isLoopback(hostport string) bool {
 	return h == "localhost" || err == nil && ip.IsLoopback()
 }
 
-func (r *Registry) get(ctx context.Context, path string, accept ...string) ([]byte, error) {
+// get fetches path from the registry: the final answer's status and at
+// most maxManifest bytes of its body. A status is not an error; not
+// reaching the registry, a timeout and a longer body are.
+func (r *Registry) get(ctx context.Context, path string, accept ...string) (int, []byte, error) {
 	scheme, host, _ := r.base()
-	req := httpRequest{Method: "GET", URL: scheme + "://" + host + path, Timeout: registryTimeout, Limit: maxManifest}
-	for _, a := range accept {
-		req.Header = append(req.Header, "Accept: "+a)
-	}
-	code, b, err := req.do(ctx, r.Curl)
+	url := scheme + "://" + host + path
+	ctx, cancel := context.WithTimeout(ctx, registryTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	if code != 200 {
-		return nil, fmt.Errorf("GET %s: HTTP %d", req.URL, code)
+	for _, a := range accept {
+		req.Header.Add("Accept", a)
 	}
-	return b, nil
+	hc := r.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, err // names the method and URL
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxManifest+1))
+	if err != nil {
+		return 0, nil, fmt.Errorf("GET %s: %v", url, err)
+	}
+	if len(b) > maxManifest {
+		return 0, nil, fmt.Errorf("GET %s: reply larger than %d bytes", url, maxManifest)
+	}
+	return resp.StatusCode, b, nil
+}
+
+// getOK is get wanting 200.
+func (r *Registry) getOK(ctx context.Context, path string, accept ...string) ([]byte, error) {
+	code, b, err := r.get(ctx, path, accept...)
+	if err == nil && code != http.StatusOK {
+		scheme, host, _ := r.base()
+		err = fmt.Errorf("GET %s://%s%s: HTTP %d", scheme, host, path, code)
+	}
+	return b, err
 }
 
 // ImageConfig returns the config blob of repo:tag (repo without the
@@ -92,7 +124,7 @@ func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []
 	name := prefix + repo
 	ref := tag
 	for hop := 0; hop < 2; hop++ {
-		body, err := r.get(ctx, "/v2/"+name+"/manifests/"+ref, mediaDockerManifest, mediaOCIManifest, mediaDockerList, mediaOCIIndex)
+		body, err := r.getOK(ctx, "/v2/"+name+"/manifests/"+ref, mediaDockerManifest, mediaOCIManifest, mediaDockerList, mediaOCIIndex)
 		if err != nil {
 			return nil, "", err
 		}
@@ -132,7 +164,7 @@ func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []
 		if !strings.HasPrefix(m.Config.Digest, "sha256:") {
 			return nil, "", fmt.Errorf("manifest of %s:%s names no config blob", name, tag)
 		}
-		config, err = r.get(ctx, "/v2/"+name+"/blobs/"+m.Config.Digest)
+		config, err = r.getOK(ctx, "/v2/"+name+"/blobs/"+m.Config.Digest)
 		return config, digest, err
 	}
 	return nil, "", fmt.Errorf("manifest of %s:%s: nested manifest lists", name, tag)
@@ -141,14 +173,13 @@ func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []
 // Ping asks the registry's API root: nil when it answers at all (401 too:
 // a registry with auth is up).
 func (r *Registry) Ping(ctx context.Context) error {
-	scheme, host, _ := r.base()
-	req := httpRequest{Method: "GET", URL: scheme + "://" + host + "/v2/", Timeout: registryTimeout, Limit: maxManifest}
-	code, _, err := req.do(ctx, r.Curl)
+	code, _, err := r.get(ctx, "/v2/")
 	if err != nil {
 		return err
 	}
-	if code != 200 && code != 401 {
-		return fmt.Errorf("GET %s: HTTP %d", req.URL, code)
+	if code != http.StatusOK && code != http.StatusUnauthorized {
+		scheme, host, _ := r.base()
+		return fmt.Errorf("GET %s://%s/v2/: HTTP %d", scheme, host, code)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -19,8 +20,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -139,7 +138,7 @@ func testRegistryOCI(t *testing.T, m *sandbox.Machine) {
 		"manifests":     []ociDescriptor{other, this},
 	})
 
-	reg := &deploy.Registry{Host: "127.0.0.1:5000", Curl: m.InNetwork("curl")}
+	reg := &deploy.Registry{Host: "127.0.0.1:5000", HTTP: m.HTTPClient()}
 	for _, tc := range []struct{ tag, digest string }{{"v1", digestOf(man)}, {"multi", digestOf(index)}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		got, digest, err := reg.ImageConfig(ctx, "ocitest", tc.tag)
@@ -177,9 +176,6 @@ func testRegistryTLS(t *testing.T, m *sandbox.Machine) {
 	cert, key := newCert(t, ca, caKey, "registry", net.ParseIP(m.IP))
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	must(t, err)
-	dir := t.TempDir()
-	caFile := filepath.Join(dir, "ca.pem")
-	must(t, os.WriteFile(caFile, pemBlock("CERTIFICATE", ca.Raw), 0o644))
 	must(t, m.WriteFile("/etc/docker/registry-tls/cert.pem", pemBlock("CERTIFICATE", cert.Raw), 0o644))
 	must(t, m.WriteFile("/etc/docker/registry-tls/key.pem", pemBlock("PRIVATE KEY", keyDER), 0o600))
 	must(t, m.WriteFile("/etc/docker/registry-tls/config.yml", []byte(`version: 0.1
@@ -203,16 +199,19 @@ http:
 	}
 	defer m.Systemctl("stop", "registry-tls.service")
 
-	trusting := append([]string{"env", "CURL_CA_BUNDLE=" + caFile}, m.InNetwork("curl")...)
-	tls := &deploy.Registry{Host: m.IP + ":5443", Curl: trusting}
-	plain := &deploy.Registry{Host: "127.0.0.1:5000", Curl: m.InNetwork("curl")}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	trusting := m.HTTPClient()
+	trusting.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
+	overTLS := &deploy.Registry{Host: m.IP + ":5443", HTTP: trusting}
+	plain := &deploy.Registry{Host: "127.0.0.1:5000", HTTP: m.HTTPClient()}
 	want, wantDigest, err := plain.ImageConfig(ctx, "ocitest", "v1")
 	must(t, err)
 	var got []byte
 	var digest string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		got, digest, err = tls.ImageConfig(ctx, "ocitest", "v1")
+		got, digest, err = overTLS.ImageConfig(ctx, "ocitest", "v1")
 		if err == nil || time.Now().After(deadline) {
 			break
 		}
@@ -221,9 +220,9 @@ http:
 	if err != nil || !bytes.Equal(got, want) || digest != wantDigest {
 		t.Fatalf("over https: %s, %s, %v; want %s, %s\n%s", got, digest, err, want, wantDigest, m.Journal("registry-tls.service"))
 	}
-	untrusting := &deploy.Registry{Host: m.IP + ":5443", Curl: m.InNetwork("curl")}
+	untrusting := &deploy.Registry{Host: m.IP + ":5443", HTTP: m.HTTPClient()}
 	if _, _, err := untrusting.ImageConfig(ctx, "ocitest", "v1"); err == nil || !strings.Contains(err.Error(), "https://"+m.IP+":5443/") || !strings.Contains(err.Error(), "certificate") {
-		t.Errorf("over https with a CA curl does not trust: %v; want the URL and a certificate error", err)
+		t.Errorf("over https with a CA the client does not trust: %v; want the URL and a certificate error", err)
 	}
 }
 

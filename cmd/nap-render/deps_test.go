@@ -10,10 +10,9 @@ import (
 // calls keep every exported method in the binary (2.3 MB); go-cmp and
 // testing belong to tests; dockerfile2llb is forbidden by the design, and
 // buildkit's instructions package costs ≈1.5 ms of initialisation at every
-// start. net/http and crypto/tls are linked since the discovery sidekick
-// (`nap-render announce`) talks to dockerd and etcd in-process: ≈0.4 ms of
-// start-up that no user feels, against a process per check saved on every
-// host (BENCHMARKS.md, "render" and "discovery").
+// start. net/http and crypto/tls are linked: the host announcer, deploy's
+// registry reads and the etcd client use them — ≈0.4 ms of start-up that
+// no user feels (BENCHMARKS.md, "render" and "discovery").
 var heavyPackages = []string{
 	"text/template", "html/template",
 	"github.com/google/go-cmp/cmp", "testing",
