@@ -168,10 +168,9 @@ func testRegistryOCI(t *testing.T, m *sandbox.Machine) {
 // testRegistryTLS serves the machine's registry storage over HTTPS too,
 // with a certificate from a CA made here, and reads the image of
 // testRegistryOCI through it: at the machine's own address (not loopback,
-// so https by default), with curl trusting that CA, and then with curl's
-// own roots, which must refuse the certificate.
+// so https by default), with a client trusting that CA, and then with the
+// system's roots, which must refuse the certificate.
 func testRegistryTLS(t *testing.T, m *sandbox.Machine) {
-	sandbox.Tool(t, "curl")
 	ca, caKey := newCert(t, nil, nil, "nap test CA", nil)
 	cert, key := newCert(t, ca, caKey, "registry", net.ParseIP(m.IP))
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)

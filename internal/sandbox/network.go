@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 )
@@ -186,9 +185,3 @@ func (m *Machine) lookupHost(name string) (string, error) {
 // sysSetns is setns(2) on linux/amd64 (the syscall package does not name it).
 const sysSetns = 308
 
-// InNetwork returns argv prefixed so that it runs on the host, as the
-// caller, but in the machine's network namespace: the host's curl reaching
-// the machine's own registry at 127.0.0.1:5000, say.
-func (m *Machine) InNetwork(argv ...string) []string {
-	return append([]string{"/usr/bin/nsenter", "--target", strconv.Itoa(m.pid), "--net"}, argv...)
-}
