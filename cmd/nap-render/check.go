@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/nap-paas/nap/unit"
 	"io"
 	"os"
 
@@ -70,12 +71,22 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := marshalAll(files); err != nil {
+	if err := marshalAll(files); err != nil {
 		return err
 	}
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "warning: "+w)
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d units)\n", r.rel.App, len(files))
+	return nil
+}
+
+// marshalAll checks that every file can be written.
+func marshalAll(files []*unit.File) error {
+	for _, f := range files {
+		if _, err := unit.Marshal(f); err != nil {
+			return err
+		}
+	}
 	return nil
 }

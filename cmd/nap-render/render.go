@@ -142,9 +142,12 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 		}
 		r.rel.Rev, r.revSet = a.rev, true
 	default:
-		rev, err := headRev(dir)
+		rev, err := source.HeadRev(dir)
 		if err != nil && needRev {
-			return nil, err
+			if errors.Is(err, source.ErrNoHead) {
+				return nil, &exitError{exitUsage, err}
+			}
+			return nil, &exitError{exitEnv, err}
 		}
 		r.rel.Rev, r.revSet = rev, err == nil
 	}
@@ -253,103 +256,24 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	names, blobs, err := marshalAll(files)
-	if err != nil {
-		return err
-	}
 	if *out != "" {
-		return replaceDir(*out, names, blobs)
+		if err := unit.WriteDir(*out, files); err != nil {
+			if errors.Is(err, unit.ErrNotUnitDir) {
+				return fmt.Errorf("-o %v", err)
+			}
+			return fileErr(*out, err)
+		}
+		return nil
 	}
 	var b bytes.Buffer
-	for i, n := range names {
-		b.WriteString("### " + n + "\n")
-		b.Write(blobs[i])
+	for _, f := range files {
+		data, err := unit.Marshal(f)
+		if err != nil {
+			return err
+		}
+		b.WriteString("### " + f.Name + "\n")
+		b.Write(data)
 	}
 	_, err = stdout.Write(b.Bytes())
 	return err
-}
-
-func marshalAll(files []*unit.File) ([]string, [][]byte, error) {
-	names := make([]string, len(files))
-	blobs := make([][]byte, len(files))
-	for i, f := range files {
-		b, err := unit.Marshal(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		names[i], blobs[i] = f.Name, b
-	}
-	return names, blobs, nil
-}
-
-// replaceDir makes dir hold exactly the given files: they are written into
-// a fresh directory beside it, which then takes dir's place, so a reader
-// never sees a half-written set. A dir holding anything but unit files is
-// not replaced: -o . by mistake must not delete a work tree.
-func replaceDir(dir string, names []string, blobs [][]byte) error {
-	dir = filepath.Clean(dir)
-	if entries, err := os.ReadDir(dir); err == nil {
-		for _, e := range entries {
-			if !e.Type().IsRegular() || !isUnitName(e.Name()) {
-				return fmt.Errorf("-o %s: it holds %s, which is not a unit file: give a new or a units-only directory", dir, e.Name())
-			}
-		}
-		if sameFiles(dir, entries, names, blobs) {
-			return nil // already this set: keep the files and their times
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fileErr(dir, err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".new-")
-	if err != nil {
-		return fileErr(dir, err)
-	}
-	fail := func(err error) error {
-		os.RemoveAll(tmp)
-		return fileErr(dir, err)
-	}
-	for i, n := range names {
-		if err := os.WriteFile(filepath.Join(tmp, n), blobs[i], 0o644); err != nil {
-			return fail(err)
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fail(err)
-	}
-	old := tmp + ".old"
-	hadOld := true
-	if err := os.Rename(dir, old); errors.Is(err, fs.ErrNotExist) {
-		hadOld = false
-	} else if err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if hadOld {
-			os.Rename(old, dir) // put the previous set back
-		}
-		return fail(err)
-	}
-	if hadOld {
-		return os.RemoveAll(old)
-	}
-	return nil
-}
-
-// sameFiles reports whether dir (listed as entries) holds exactly the named
-// files with exactly these bytes.
-func sameFiles(dir string, entries []fs.DirEntry, names []string, blobs [][]byte) bool {
-	if len(entries) != len(names) {
-		return false
-	}
-	for i, n := range names {
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil || !bytes.Equal(b, blobs[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isUnitName(n string) bool {
-	return strings.HasSuffix(n, ".service") || strings.HasSuffix(n, ".timer") || strings.HasSuffix(n, ".target")
 }

@@ -216,45 +216,6 @@ func TestInspectCommand(t *testing.T) {
 	}
 }
 
-// TestReadHeadMatchesGit: reading HEAD without starting git gives what git
-// says, in each layout a work tree can have, or defers to git.
-func TestReadHeadMatchesGit(t *testing.T) {
-	root := t.TempDir()
-	repo := filepath.Join(root, "repo")
-	git := func(dir string, args ...string) string { return renderGit(t, dir, args...) }
-	os.MkdirAll(filepath.Join(repo, "sub", "dir"), 0o755)
-	os.WriteFile(filepath.Join(repo, "sub", "dir", "f"), []byte("1"), 0o644)
-	git(root, "init", "-q", "-b", "main", repo)
-	git(repo, "add", ".")
-	git(repo, "commit", "-qm", "one")
-	check := func(name, dir string) {
-		t.Helper()
-		want := git(dir, "rev-parse", "HEAD")
-		got, ok := readHead(dir)
-		if !ok || got != want {
-			t.Errorf("%s: readHead = %q, %v; git says %q", name, got, ok, want)
-		}
-	}
-	check("loose ref", repo)
-	check("subdirectory", filepath.Join(repo, "sub", "dir"))
-	git(repo, "pack-refs", "--all")
-	check("packed ref", repo)
-	git(repo, "commit", "-q", "--allow-empty", "-m", "two")
-	check("loose ref over a packed one", repo)
-	wt := filepath.Join(root, "wt")
-	git(repo, "worktree", "add", "-q", "-b", "other", wt)
-	git(wt, "commit", "-q", "--allow-empty", "-m", "three")
-	check("linked work tree", wt)
-	git(repo, "checkout", "-q", "--detach", "HEAD~1")
-	check("detached HEAD", repo)
-	if rev, ok := readHead(filepath.Join(repo, ".git")); ok {
-		t.Errorf("inside .git: readHead = %q, want a deferral to git", rev)
-	}
-	if rev, ok := readHead(t.TempDir()); ok {
-		t.Errorf("outside git: readHead = %q", rev)
-	}
-}
-
 // renderGit runs git in dir with a fixed identity and no user config.
 func renderGit(t *testing.T, dir string, args ...string) string {
 	t.Helper()

@@ -1,4 +1,4 @@
-package main
+package source
 
 import (
 	"bufio"
@@ -13,11 +13,16 @@ import (
 	"github.com/nap-paas/nap/render"
 )
 
-// headRev is HEAD of the git work tree holding dir. It reads the repository
+// ErrNoHead: dir is not in a git work tree, or the work tree has no commit
+// yet. The error wrapping it says what to do.
+var ErrNoHead = errors.New("no HEAD commit")
+
+// HeadRev is HEAD of the git work tree holding dir. It reads the repository
 // files itself when it can (starting git costs more than all of rendering),
 // and asks git otherwise: GIT_DIR and friends set, an unborn or unusual
-// HEAD, and for the messages when dir is not in a work tree.
-func headRev(dir string) (string, error) {
+// HEAD, and for the messages when dir is not in a work tree. Errors wrap
+// ErrNoHead (the user's), exec.ErrNotFound (no git) or git's failure.
+func HeadRev(dir string) (string, error) {
 	if os.Getenv("GIT_DIR") == "" && os.Getenv("GIT_WORK_TREE") == "" && os.Getenv("GIT_COMMON_DIR") == "" {
 		if rev, ok := readHead(dir); ok {
 			return rev, nil
@@ -110,17 +115,17 @@ func gitHeadRev(dir string) (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if errors.Is(err, exec.ErrNotFound) {
-		return "", &exitError{exitEnv, errors.New("git is not installed: give --rev SHA")}
+		return "", fmt.Errorf("git is not installed: give --rev SHA (%w)", err)
 	}
 	lines := strings.Fields(string(out))
 	if len(lines) == 0 || lines[0] != "true" {
-		return "", &exitError{exitUsage, fmt.Errorf("%s is not in a git work tree: give --rev SHA", dir)}
+		return "", fmt.Errorf("%s is not in a git work tree: give --rev SHA (%w)", dir, ErrNoHead)
 	}
 	if err != nil || len(lines) != 2 {
-		return "", &exitError{exitUsage, fmt.Errorf("%s: the git work tree has no commit yet: commit, or give --rev SHA", dir)}
+		return "", fmt.Errorf("%s: the git work tree has no commit yet: commit, or give --rev SHA (%w)", dir, ErrNoHead)
 	}
 	if err := render.ValidRev(lines[1]); err != nil {
-		return "", &exitError{exitEnv, fmt.Errorf("git rev-parse HEAD: %v", err)}
+		return "", fmt.Errorf("git rev-parse HEAD: %v", err)
 	}
 	return lines[1], nil
 }

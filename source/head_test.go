@@ -1,0 +1,46 @@
+package source
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestReadHeadMatchesGit: reading HEAD without starting git gives what git
+// says, in each layout a work tree can have, or defers to git.
+func TestReadHeadMatchesGit(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	os.MkdirAll(filepath.Join(repo, "sub", "dir"), 0o755)
+	os.WriteFile(filepath.Join(repo, "sub", "dir", "f"), []byte("1"), 0o644)
+	git(t, root, "init", "-q", "-b", "main", repo)
+	git(t, repo, "add", ".")
+	git(t, repo, "commit", "-qm", "one")
+	check := func(name, dir string) {
+		t.Helper()
+		want := git(t, dir, "rev-parse", "HEAD")
+		got, ok := readHead(dir)
+		if !ok || got != want {
+			t.Errorf("%s: readHead = %q, %v; git says %q", name, got, ok, want)
+		}
+	}
+	check("loose ref", repo)
+	check("subdirectory", filepath.Join(repo, "sub", "dir"))
+	git(t, repo, "pack-refs", "--all")
+	check("packed ref", repo)
+	git(t, repo, "commit", "-q", "--allow-empty", "-m", "two")
+	check("loose ref over a packed one", repo)
+	wt := filepath.Join(root, "wt")
+	git(t, repo, "worktree", "add", "-q", "-b", "other", wt)
+	git(t, wt, "commit", "-q", "--allow-empty", "-m", "three")
+	check("linked work tree", wt)
+	git(t, repo, "checkout", "-q", "--detach", "HEAD~1")
+	check("detached HEAD", repo)
+	if rev, ok := readHead(filepath.Join(repo, ".git")); ok {
+		t.Errorf("inside .git: readHead = %q, want a deferral to git", rev)
+	}
+	if rev, ok := readHead(t.TempDir()); ok {
+		t.Errorf("outside git: readHead = %q", rev)
+	}
+}
+
