@@ -20,8 +20,9 @@ import (
 // Deployer deploys, rolls back, destroys, reports and plans apps with one
 // operator config.
 type Deployer struct {
-	// Operator is the operator config's YAML (nil: all defaults).
-	Operator []byte
+	// Operator is the operator config (LoadOperator, or
+	// render.DefaultOperator for all defaults).
+	Operator render.Operator
 	// Driver runs units; nil: the config's target (fleetctl or systemctl
 	// from PATH).
 	Driver Driver
@@ -66,9 +67,10 @@ func orDefault(v, def time.Duration) time.Duration {
 	return v
 }
 
-// config parses the operator config with the app's nap.yaml (nil: none).
-func (d *Deployer) config(appYAML []byte) (*render.Config, error) {
-	cfg, err := render.ParseConfig(d.Operator, appYAML)
+// config is the operator config with no app config yet (the app's
+// nap.yaml is read from the exported tree).
+func (d *Deployer) config() (*render.Config, error) {
+	cfg, err := render.ParseAppConfig(d.Operator, render.AppFile, nil)
 	if err != nil {
 		return nil, &Error{Kind: KindInput, Step: "config", Err: err}
 	}
@@ -140,7 +142,7 @@ func (d *Deployer) openLock(ctx context.Context, app string, wait bool) (*sessio
 	if err := render.ValidApp(app); err != nil {
 		return nil, &Error{Kind: KindInput, Step: "app", Err: err}
 	}
-	cfg, err := d.config(nil)
+	cfg, err := d.config()
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,7 @@ type Status struct {
 // Status reads the app's releases, its units' states and its announced
 // endpoints. It takes no lock.
 func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
-	cfg, err := d.config(nil)
+	cfg, err := d.config()
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (p *Plan) Pending() bool { return len(p.Actions) > 0 }
 // PlanUnits compares what the scheduler holds of the app with the release
 // rev's units (files), without changing anything.
 func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitFile, counts map[string]int) (*Plan, error) {
-	cfg, err := d.config(nil)
+	cfg, err := d.config()
 	if err != nil {
 		return nil, err
 	}

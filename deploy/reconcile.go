@@ -75,7 +75,7 @@ func (s *session) reconcile(ctx context.Context) error {
 
 // Apps lists the apps that have state on this host.
 func (d *Deployer) Apps() ([]string, error) {
-	cfg, err := d.config(nil)
+	cfg, err := d.config()
 	if err != nil {
 		return nil, err
 	}

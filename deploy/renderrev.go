@@ -20,7 +20,7 @@ func (d *Deployer) RenderRev(ctx context.Context, app, gitDir, rev string) ([]Un
 	if err := render.ValidRev(rev); err != nil {
 		return nil, nil, &Error{Kind: KindInput, Step: "revision", Err: err}
 	}
-	cfg, err := d.config(nil)
+	cfg, err := d.config()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,7 +53,7 @@ func (d *Deployer) Plan(ctx context.Context, app, gitDir, rev string) (*Plan, er
 		return nil, &Error{Kind: KindInput, Step: "app", Err: err}
 	}
 	if rev == "" {
-		cfg, err := d.config(nil)
+		cfg, err := d.config()
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,9 @@ package hooks
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -45,4 +47,29 @@ func GitoliteAccess(gitolite, repo, user, git, gitDir string, env []string) func
 		}
 		return false, fmt.Errorf("gitolite access: %v: %s", err, strings.TrimSpace(string(out)))
 	}
+}
+
+// SetupGitolite runs `gitolite setup --hooks-only` as gitoliteHome's user
+// would: it links the hook InstallGitolite wrote into every repository.
+func SetupGitolite(gitoliteHome string) error {
+	gitolite, err := exec.LookPath("gitolite")
+	if err != nil {
+		return fmt.Errorf("%v: run gitolite setup --hooks-only as the gitolite user", err)
+	}
+	cmd := exec.Command(gitolite, "setup", "--hooks-only")
+	cmd.Env = append(os.Environ(), "HOME="+gitoliteHome)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("gitolite setup --hooks-only: %v: %s", err, out)
+	}
+	return nil
+}
+
+// gitoliteCommand finds the gitolite command the hook runs under: upstream
+// installs it into GL_BINDIR, Debian into /usr/bin.
+func gitoliteCommand(bindir string) (string, error) {
+	gitolite := filepath.Join(bindir, "gitolite")
+	if _, err := os.Stat(gitolite); err == nil {
+		return gitolite, nil
+	}
+	return exec.LookPath("gitolite")
 }

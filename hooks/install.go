@@ -26,6 +26,43 @@ func (c Change) String() string {
 	return "unchanged " + c.Path
 }
 
+// Plan says what writing c would change, for a dry run: a new or changed
+// hook in full, the lines of an edited file (old is what it held) that go
+// (-) and come (+).
+func (c Change) Plan(old []byte) string {
+	switch {
+	case !c.Changed:
+		return "unchanged " + c.Path + "\n"
+	case len(old) == 0:
+		return fmt.Sprintf("would write %s (mode 0755):\n%s", c.Path, c.Content)
+	}
+	return fmt.Sprintf("would change %s:\n%s", c.Path, lineChanges(string(old), string(c.Content)))
+}
+
+// lineChanges shows the lines only old has (-) and only new has (+): enough
+// for the one-line rc edits install makes.
+func lineChanges(old, new string) string {
+	count := map[string]int{}
+	for _, l := range strings.Split(old, "\n") {
+		count[l]++
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(new, "\n") {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		fmt.Fprintf(&b, "+%s\n", l)
+	}
+	for _, l := range strings.Split(old, "\n") {
+		if count[l] > 0 {
+			count[l]--
+			fmt.Fprintf(&b, "-%s\n", l)
+		}
+	}
+	return b.String()
+}
+
 // InstallShell writes nap's pre-receive hook into home (shell mode) and
 // makes the repository directory. Repositories link to the hook, so a
 // reinstall updates every app at once.

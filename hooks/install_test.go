@@ -176,3 +176,19 @@ func TestLimitPushSize(t *testing.T) {
 		t.Errorf("receive.maxInputSize = %q, %v", out, err)
 	}
 }
+
+func TestChangePlan(t *testing.T) {
+	rc := Change{Path: "/g/.gitolite.rc", Changed: true, Content: []byte("a\nLOCAL_CODE => \"$rc{GL_ADMIN_BASE}/local\",\nc\n")}
+	got := rc.Plan([]byte("a\n# LOCAL_CODE => \"$rc{GL_ADMIN_BASE}/local\",\nc\n"))
+	want := "would change /g/.gitolite.rc:\n+LOCAL_CODE => \"$rc{GL_ADMIN_BASE}/local\",\n-# LOCAL_CODE => \"$rc{GL_ADMIN_BASE}/local\",\n"
+	if got != want {
+		t.Errorf("rc plan\n got %q\nwant %q", got, want)
+	}
+	hook := Change{Path: "/g/local/hooks/common/pre-receive", Changed: true, Content: []byte("#!/bin/sh\n")}
+	if got := hook.Plan(nil); got != "would write /g/local/hooks/common/pre-receive (mode 0755):\n#!/bin/sh\n" {
+		t.Errorf("hook plan %q", got)
+	}
+	if got := (Change{Path: "/x"}).Plan(nil); got != "unchanged /x\n" {
+		t.Errorf("unchanged plan %q", got)
+	}
+}

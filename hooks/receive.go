@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/nap-paas/nap/render"
@@ -165,3 +166,46 @@ func (e *DeployError) Error() string {
 }
 
 func (e *DeployError) Unwrap() error { return e.Err }
+
+// HookReceiver is the Receiver of the pre-receive hook git is running now,
+// from its environment: the repository (GIT_DIR, the working directory
+// git gives the hook), and the app — its directory's name in shell mode,
+// GL_REPO with gitolite's access check in gitolite mode. The caller sets
+// what deploys (Deploy, DeployBranch, Current).
+func HookReceiver(mode Mode, env []string, stdout, stderr io.Writer) (*Receiver, error) {
+	get := func(name string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	gitDir, err := filepath.Abs(get("GIT_DIR"))
+	if err != nil {
+		return nil, err
+	}
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{GitDir: gitDir, Git: git, Env: env, Stdout: stdout, Stderr: stderr}
+	switch mode {
+	case ModeShell:
+		r.App = strings.TrimSuffix(filepath.Base(gitDir), ".git")
+	case ModeGitolite:
+		repo, user, bin := get("GL_REPO"), get("GL_USER"), get("GL_BINDIR")
+		if repo == "" || user == "" || bin == "" {
+			return nil, errors.New("GL_REPO, GL_USER or GL_BINDIR is not set: this hook runs under gitolite")
+		}
+		gitolite, err := gitoliteCommand(bin)
+		if err != nil {
+			return nil, err
+		}
+		r.App = repo
+		r.Allowed = GitoliteAccess(gitolite, repo, user, git, gitDir, env)
+	default:
+		return nil, fmt.Errorf("mode %q: want shell or gitolite", mode)
+	}
+	return r, nil
+}

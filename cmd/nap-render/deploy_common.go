@@ -5,15 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/nap-paas/nap/deploy"
 )
-
-// defaultConfig is where the operator's config lives; a missing file at
-// this default path means all defaults, a missing --config file is an error.
-const defaultConfig = "/etc/nap/config.yaml"
 
 // deployFlags are the flags deploy, rollback, destroy, status and plan share.
 type deployFlags struct {
@@ -22,29 +17,21 @@ type deployFlags struct {
 }
 
 func (f *deployFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.config, "config", "", "operator config (default "+defaultConfig+")")
+	fs.StringVar(&f.config, "config", "", "operator config (default "+deploy.DefaultConfig+")")
 	fs.DurationVar(&f.toolTimeout, "tool-timeout", 0, "bound on each systemctl/fleetctl call (default 1m)")
 }
 
 // deployer builds the library's Deployer from the flags.
 func (f *deployFlags) deployer(stdout io.Writer) (*deploy.Deployer, error) {
-	path, explicit := f.config, f.config != ""
-	if !explicit {
-		path = defaultConfig
-	}
-	b, err := os.ReadFile(path)
+	op, err := readOperator(f.config)
 	if err != nil {
-		if !explicit && errors.Is(err, os.ErrNotExist) {
-			b = nil
-		} else {
-			return nil, &exitError{exitEnv, err}
-		}
+		return nil, err
 	}
-	d := &deploy.Deployer{Operator: b, Out: stdout, ToolTimeout: f.toolTimeout}
+	d := &deploy.Deployer{Operator: op, Out: stdout, ToolTimeout: f.toolTimeout}
 	if self, err := selfPath(); err == nil && standalone {
 		d.Guard = []string{self, "reconcile", "--wait"}
-		if explicit {
-			d.Guard = append(d.Guard, "--config", path)
+		if f.config != "" {
+			d.Guard = append(d.Guard, "--config", f.config)
 		}
 	}
 	return d, nil

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +42,7 @@ func runHooks(args []string, stdout, stderr io.Writer) error {
 	mode := fs.String("mode", "", "shell or gitolite")
 	home := fs.String("home", "", "shell mode: the nap user's home")
 	gitoliteHome := fs.String("gitolite-home", "", "gitolite mode: the gitolite user's home")
-	config := fs.String("config", "", "operator config (default "+defaultConfig+")")
+	config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
 	printOnly := fs.Bool("print", false, "gitolite mode: show the changes, write nothing")
 	switch args[0] {
 	case "-h", "--help":
@@ -81,9 +79,9 @@ func runHooks(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	op, err := loadOperator(*config)
+	op, err := readOperator(*config)
 	if err != nil {
-		return &exitError{exitInput, err}
+		return err
 	}
 	switch hooks.Mode(*mode) {
 	case hooks.ModeShell:
@@ -132,106 +130,47 @@ func installGitolite(dir string, script []byte, dryRun bool, stdout io.Writer) e
 	if err != nil {
 		return &exitError{exitEnv, err}
 	}
-	if dryRun {
-		for _, c := range changes {
-			switch {
-			case !c.Changed:
-				fmt.Fprintf(stdout, "unchanged %s\n", c.Path)
-			case strings.HasSuffix(c.Path, ".gitolite.rc"):
-				fmt.Fprintf(stdout, "would change %s:\n%s", c.Path, lineChanges(string(old), string(c.Content)))
-			default:
-				fmt.Fprintf(stdout, "would write %s (mode 0755):\n%s", c.Path, c.Content)
-			}
+	for _, c := range changes {
+		if !dryRun {
+			fmt.Fprintln(stdout, c)
+		} else if strings.HasSuffix(c.Path, ".gitolite.rc") {
+			fmt.Fprint(stdout, c.Plan(old))
+		} else {
+			fmt.Fprint(stdout, c.Plan(nil))
 		}
+	}
+	if dryRun {
 		fmt.Fprintln(stdout, "then run, as the gitolite user: gitolite setup --hooks-only")
 		return nil
 	}
-	for _, c := range changes {
-		fmt.Fprintln(stdout, c)
-	}
-	gitolite, err := exec.LookPath("gitolite")
-	if err != nil {
-		return &exitError{exitEnv, fmt.Errorf("%v: run gitolite setup --hooks-only as the gitolite user", err)}
-	}
-	cmd := exec.Command(gitolite, "setup", "--hooks-only")
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return &exitError{exitEnv, fmt.Errorf("gitolite setup --hooks-only: %v: %s", err, out)}
+	if err := hooks.SetupGitolite(dir); err != nil {
+		return &exitError{exitEnv, err}
 	}
 	fmt.Fprintln(stdout, "ran gitolite setup --hooks-only: the hook is linked into every repository")
 	return nil
 }
 
-// lineChanges shows the lines only old has (-) and only new has (+): enough
-// for the one-line rc edits install makes.
-func lineChanges(old, new string) string {
-	count := map[string]int{}
-	for _, l := range strings.Split(old, "\n") {
-		count[l]++
-	}
-	var b strings.Builder
-	added := map[string]int{}
-	for _, l := range strings.Split(new, "\n") {
-		if count[l] > 0 {
-			count[l]--
-			continue
-		}
-		added[l]++
-		fmt.Fprintf(&b, "+%s\n", l)
-	}
-	for _, l := range strings.Split(old, "\n") {
-		if count[l] > 0 {
-			count[l]--
-			fmt.Fprintf(&b, "-%s\n", l)
-		}
-	}
-	return b.String()
-}
-
 // preReceive is what the installed hook runs: git's updates on stdin, the
 // repository as the working directory.
 func preReceive(mode hooks.Mode, config string, stdout, stderr io.Writer) error {
-	gitDir, err := filepath.Abs(os.Getenv("GIT_DIR"))
-	if err != nil {
-		return &exitError{exitEnv, err}
+	if mode != hooks.ModeShell && mode != hooks.ModeGitolite {
+		return usageErr("--mode: want shell or gitolite, got %q", mode)
 	}
 	updates, err := hooks.ParseUpdates(os.Stdin)
 	if err != nil {
 		return &exitError{exitInput, err}
 	}
-	git, err := exec.LookPath("git")
+	r, err := hooks.HookReceiver(mode, os.Environ(), stdout, stderr)
 	if err != nil {
 		return &exitError{exitEnv, err}
-	}
-	env := os.Environ()
-	r := &hooks.Receiver{GitDir: gitDir, Git: git, Env: env, Stdout: stdout, Stderr: stderr}
-	switch mode {
-	case hooks.ModeShell:
-		r.App = strings.TrimSuffix(filepath.Base(gitDir), ".git")
-	case hooks.ModeGitolite:
-		repo, user, bin := os.Getenv("GL_REPO"), os.Getenv("GL_USER"), os.Getenv("GL_BINDIR")
-		if repo == "" || user == "" || bin == "" {
-			return &exitError{exitEnv, errors.New("GL_REPO, GL_USER or GL_BINDIR is not set: this hook runs under gitolite")}
-		}
-		r.App = repo
-		// Upstream installs gitolite into GL_BINDIR; Debian into /usr/bin.
-		gitolite := filepath.Join(bin, "gitolite")
-		if _, err := os.Stat(gitolite); err != nil {
-			if gitolite, err = exec.LookPath("gitolite"); err != nil {
-				return &exitError{exitEnv, err}
-			}
-		}
-		r.Allowed = hooks.GitoliteAccess(gitolite, repo, user, git, gitDir, env)
-	default:
-		return usageErr("--mode: want shell or gitolite, got %q", mode)
 	}
 	// gitolite-admin and repositories that are not apps never deploy.
 	if render.ValidApp(r.App) != nil {
 		return nil
 	}
-	op, err := loadOperator(config)
+	op, err := readOperator(config)
 	if err != nil {
-		return &exitError{exitInput, err}
+		return err
 	}
 	self, err := selfPath()
 	if err != nil {
@@ -250,25 +189,4 @@ func preReceive(mode hooks.Mode, config string, stdout, stderr io.Writer) error 
 		return &exitError{exitInput, err}
 	}
 	return nil
-}
-
-// loadOperator reads the operator config: path, or the default file when
-// path is empty (missing: all defaults).
-func loadOperator(path string) (*render.Operator, error) {
-	file := path
-	if file == "" {
-		file = defaultConfig
-	}
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) && path == "" {
-		data, err = nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := render.ParseConfig(data, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
-	}
-	return &cfg.Operator, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/nap-paas/nap/deploy"
 	"io"
 	"io/fs"
 	"os"
@@ -31,10 +32,6 @@ bytes.
 flags:
 `
 
-// operatorConfigPath is where the operator's config lives unless --config
-// says otherwise; its absence means all defaults.
-const operatorConfigPath = "/etc/nap/config.yaml"
-
 // appFlags are the flags render and check share.
 type appFlags struct {
 	app, rev, target, stage, config, napFile string
@@ -46,7 +43,7 @@ func (a *appFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&a.rev, "rev", "", "full git revision (default: HEAD of the git work tree holding APPDIR)")
 	fs.StringVar(&a.target, "target", "", "fleet or systemd (default: the operator config's target)")
 	fs.StringVar(&a.stage, "stage", "", "Dockerfile stage to build (default: nap.yaml's stage, else the last)")
-	fs.StringVar(&a.config, "config", "", "operator config file (default "+operatorConfigPath+", absent = defaults)")
+	fs.StringVar(&a.config, "config", "", "operator config file (default "+deploy.DefaultConfig+", absent = defaults)")
 	fs.StringVar(&a.napFile, "f", "", "the app's nap.yaml (default APPDIR/nap.yaml, absent = defaults)")
 	fs.Var(&a.buildArgs, "build-arg", "K=V build argument, overriding nap.yaml's build_args (repeatable)")
 }
@@ -160,13 +157,15 @@ func (a *appFlags) load(dir string, needRev bool) (*release, error) {
 }
 
 // readOperator reads the operator config: the --config file, which must
-// exist, or the default path (absent: all defaults).
+// exist, or the default path (absent: all defaults). A file that cannot be
+// read is exit 1 when missing, 3 otherwise; a wrong one is exit 1.
 func readOperator(config string) (render.Operator, error) {
-	path, data, err := readOptional(config, operatorConfigPath)
-	if err != nil {
-		return render.Operator{}, err
+	op, err := deploy.LoadOperator(config)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return op, fileErr(pe.Path, err)
 	}
-	return render.ParseOperator(path, data)
+	return op, err
 }
 
 // openApp opens APPDIR as the tree it would be when pushed (source reads
@@ -179,7 +178,9 @@ func (a *appFlags) openApp(op render.Operator, dir string) (*source.Tree, *rende
 	var cfg *render.Config
 	if a.napFile != "" {
 		var data []byte
-		if _, data, err = readOptional(a.napFile, ""); err == nil {
+		if data, err = os.ReadFile(a.napFile); err != nil {
+			err = fileErr(a.napFile, err)
+		} else {
 			cfg, err = render.ParseAppConfig(op, a.napFile, data)
 		}
 	} else {
@@ -200,23 +201,6 @@ func treeErr(err error) error {
 		return err
 	}
 	return &exitError{exitEnv, err}
-}
-
-// readOptional reads the file given by a flag (which must exist) or, when
-// the flag is empty, the default path (absent = no file).
-func readOptional(given, def string) (string, []byte, error) {
-	p := given
-	if p == "" {
-		p = def
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		if given == "" && errors.Is(err, fs.ErrNotExist) {
-			return p, nil, nil
-		}
-		return p, nil, fileErr(p, err)
-	}
-	return p, data, nil
 }
 
 // fileErr says what to do about a file that cannot be read: a missing one
