@@ -99,7 +99,7 @@ func announceFlags(args []string, mode string, stderr io.Writer) (announce.Confi
 	fs.Var(&ports, "port", "a container port listed in \"ports\" (repeatable)")
 	fs.StringVar(&c.Release, "release", "", "the release's revision")
 	fs.StringVar(&c.Probe, "probe", "tcp", "what answering means: tcp, health or none")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return c, err
 	}

@@ -22,7 +22,7 @@ func runDeploy(args []string, stdout, stderr io.Writer) error {
 	df.register(fs)
 	rev := fs.String("rev", "", "full commit id to deploy (bare-repo form)")
 	gitDir := fs.String("git-dir", "", "the app's repository (default: $GIT_DIR, or the current directory)")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

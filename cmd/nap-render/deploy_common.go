@@ -37,19 +37,28 @@ func (f *deployFlags) deployer(stdout io.Writer) (*deploy.Deployer, error) {
 	return d, nil
 }
 
-// parseInterspersed parses flags placed anywhere ("deploy APP --rev REV")
-// and returns the positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+// parseFlags is every command's one rule: flags may stand anywhere among
+// the positional arguments ("deploy APP --rev REV"), and "--" ends them
+// (everything after it is positional, whatever it looks like). -h is a
+// successful exit after the usage text; a wrong flag exit 2 after it.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for i, a := range args {
+		if a == "--" {
+			args, rest = args[:i], args[i+1:]
+			break
+		}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, &exitError{exitOK, errors.New("")}
 			}
-			return nil, &exitError{exitUsage, errors.New("")}
+			return nil, &exitError{exitUsage, errors.New("")} // flag printed the reason and the usage
 		}
 		if fs.NArg() == 0 {
-			return pos, nil
+			return append(pos, rest...), nil
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]

@@ -16,7 +16,7 @@ func runDestroy(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("destroy", "destroy APP [--config F]", stderr)
 	var df deployFlags
 	df.register(fs)
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func runHooks(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageErr("unknown subcommand %q\n%s", args[0], hooksUsage)
 	}
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, keysUsage) }
 	authorized := fs.String("authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
 	}

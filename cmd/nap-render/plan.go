@@ -20,7 +20,7 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	df.register(fs)
 	rev := fs.String("rev", "", "revision to plan (default: the current release)")
 	gitDir := fs.String("git-dir", "", "the app's repository (default: $GIT_DIR, or the current directory)")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 	var df deployFlags
 	df.register(fs)
 	wait := fs.Bool("wait", false, "wait for a running deploy of the app to end first (what a deploy's guard does)")
-	apps, err := parseInterspersed(fs, args)
+	apps, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

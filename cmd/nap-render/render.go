@@ -64,33 +64,14 @@ func (kv *keyValues) Set(s string) error {
 	return nil
 }
 
-// parseArgs parses flags wherever they stand among the positional
-// arguments ("render examples/hello -o out" works too), and makes -h a
-// successful exit after the usage text.
+// parseArgs is parseFlags for a command whose usage is a text of its own.
 func parseArgs(flags *flag.FlagSet, usage string, args []string, stderr io.Writer) ([]string, error) {
 	flags.SetOutput(stderr)
 	flags.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		flags.PrintDefaults()
 	}
-	var positional []string
-	for {
-		if err := flags.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, &exitError{exitOK, errors.New("")}
-			}
-			return nil, &exitError{exitUsage, errors.New("")} // flag printed the reason and the usage
-		}
-		args = flags.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
+	return parseFlags(flags, args)
 }
 
 // release is everything render and check work on, read from disk.

@@ -16,7 +16,7 @@ func runRollback(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("rollback", "rollback APP [REV] [--config F]", stderr)
 	var df deployFlags
 	df.register(fs)
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	var df deployFlags
 	df.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
