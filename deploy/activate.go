@@ -31,9 +31,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	}
 	disc := discoveryProcs(s.app, rev, files)
 	run, dsc := instances(s.app, rev, rel.Instances, disc)
-	tctx, cancel := s.d.tool(ctx)
-	wrote, err := s.drv.Submit(tctx, templates)
-	cancel()
+	wrote, err := s.drv.Submit(ctx, templates)
 	if err != nil {
 		return s.abort(ctx, rev, cur, during("submit", err))
 	}
@@ -42,18 +40,13 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 		// Same release, changed units (e.g. the operator's env changed):
 		// names cannot differ, so the instances restart in place.
 		s.d.say("Units of %s changed; restarting its instances", short(rev))
-		tctx, cancel := s.d.tool(ctx)
-		err := s.drv.Stop(tctx, all...)
-		cancel()
+		err := s.drv.Stop(ctx, all...)
 		if err != nil {
 			return s.abort(ctx, rev, cur, during("restart", err))
 		}
 	}
 	s.d.say("Starting %s: %d instance(s)", short(rev), len(run))
-	tctx, cancel = s.d.tool(ctx)
-	err = s.drv.Start(tctx, all...)
-	cancel()
-	if err != nil {
+	if err := s.drv.Start(ctx, all...); err != nil {
 		return s.abort(ctx, rev, cur, during("start", err))
 	}
 	if err := s.waitUp(ctx, rev, rel.Instances, disc); err != nil {
@@ -62,9 +55,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	// Enabled (for boot) only now: a crash before the switch must not
 	// bring this release back at the next boot. A crash between here and
 	// the switch brings both back; the boot's reconcile stops this one.
-	tctx, cancel = s.d.tool(ctx)
-	err = s.drv.Enable(tctx, all...)
-	cancel()
+	err = s.drv.Enable(ctx, all...)
 	if err != nil {
 		return s.abort(ctx, rev, cur, during("enable", err))
 	}
@@ -140,13 +131,11 @@ func orNone(rev string) string {
 
 // names returns the app's units (held or loaded) whose release matches.
 func (s *session) names(ctx context.Context, match func(r string) bool) ([]string, error) {
-	tctx, cancel := s.d.tool(ctx)
-	defer cancel()
-	held, err := s.drv.List(tctx, render.UnitPrefix(s.app))
+	held, err := s.drv.List(ctx, render.UnitPrefix(s.app))
 	if err != nil {
 		return nil, err
 	}
-	states, err := s.drv.States(tctx, render.UnitPrefix(s.app))
+	states, err := s.drv.States(ctx, render.UnitPrefix(s.app))
 	if err != nil {
 		return nil, err
 	}
@@ -178,12 +167,10 @@ func (s *session) destroy(ctx context.Context, names []string) error {
 			disc = append(disc, n)
 		}
 	}
-	tctx, cancel := s.d.tool(ctx)
-	defer cancel()
-	if err := s.drv.Stop(tctx, disc...); err != nil {
+	if err := s.drv.Stop(ctx, disc...); err != nil {
 		return err
 	}
-	return s.drv.Destroy(tctx, names...)
+	return s.drv.Destroy(ctx, names...)
 }
 
 // cleanStale destroys units of releases that are neither current nor being
@@ -216,18 +203,14 @@ func (s *session) retire(ctx context.Context, old string) error {
 		}
 	}
 	s.d.say("Retiring %s", short(old))
-	tctx, cancel := s.d.tool(ctx)
-	err = s.drv.Stop(tctx, disc...)
-	cancel()
+	err = s.drv.Stop(ctx, disc...)
 	if err != nil {
 		return err
 	}
 	if err := sleep(ctx, s.cfg.Operator.Drain); err != nil {
 		return envErr("drain", "%v", err)
 	}
-	tctx, cancel = s.d.tool(ctx)
-	defer cancel()
-	return s.drv.Destroy(tctx, append(disc, rest...)...)
+	return s.drv.Destroy(ctx, append(disc, rest...)...)
 }
 
 // key is the announcement key of one instance.
@@ -245,9 +228,7 @@ func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int,
 	activeSince := map[string]time.Time{}
 	for {
 		states, err := func() ([]UnitState, error) {
-			tctx, cancel := s.d.tool(ctx)
-			defer cancel()
-			return s.drv.States(tctx, render.UnitPrefix(s.app))
+			return s.drv.States(ctx, render.UnitPrefix(s.app))
 		}()
 		if err != nil {
 			return err
@@ -329,8 +310,7 @@ func announced(v, rev string) bool {
 }
 
 func (s *session) journal(ctx context.Context, name string) (string, error) {
-	tctx, cancel := s.d.tool(context.WithoutCancel(ctx))
-	defer cancel()
+	tctx := context.WithoutCancel(ctx)
 	return s.drv.Journal(tctx, name, 20)
 }
 

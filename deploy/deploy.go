@@ -82,9 +82,9 @@ func (d *Deployer) driver(op *render.Operator) Driver {
 		return d.Driver
 	}
 	if op.Target == render.TargetSystemd {
-		return &Systemd{UnitDir: op.UnitDir}
+		return &Systemd{UnitDir: op.UnitDir, Timeout: d.ToolTimeout}
 	}
-	return &Fleet{Endpoint: op.Fleet.Endpoint, Tunnel: op.Fleet.Tunnel, Driver: op.Fleet.Driver}
+	return &Fleet{Endpoint: op.Fleet.Endpoint, Tunnel: op.Fleet.Tunnel, Driver: op.Fleet.Driver, Timeout: d.ToolTimeout}
 }
 
 // etcdTimeout bounds each request to an etcd endpoint.
@@ -110,11 +110,6 @@ func (d *Deployer) machineID() string {
 	}
 	b, _ := os.ReadFile("/etc/machine-id")
 	return strings.TrimSpace(string(b))
-}
-
-// tool returns a context bounding one driver call.
-func (d *Deployer) tool(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, orDefault(d.ToolTimeout, time.Minute))
 }
 
 // session is one locked operation on one app.
@@ -340,21 +335,19 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 		s.d.say("%s was built before; not building again", short(rev))
 		return nil
 	}
-	tctx, cancel := s.d.tool(ctx)
-	defer cancel()
 	if st.Active != "" {
 		// loaded but not active: a failed or interrupted build of this
 		// revision must not block a new one (fleet would not start a unit
 		// it already holds as launched)
-		s.drv.ResetFailed(tctx, name)
+		s.drv.ResetFailed(ctx, name)
 	}
-	if _, err := s.drv.Submit(tctx, []UnitFile{*file}); err != nil {
+	if _, err := s.drv.Submit(ctx, []UnitFile{*file}); err != nil {
 		return err
 	}
 	s.d.say("Building %s (%s)", short(rev), name)
 	f := startFollow(ctx, s.drv, name, s.d.out())
 	finish := func() { f.finish(ctx, s.drv) }
-	if err := s.drv.Start(tctx, name); err != nil {
+	if err := s.drv.Start(ctx, name); err != nil {
 		finish()
 		return err
 	}
@@ -378,17 +371,15 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 			if why := s.buildEnvCause(ctx, e.Journal); why != "" {
 				e.Kind, e.Err = KindEnv, fmt.Errorf("%s failed: %s; the app is not at fault: push again once that is fixed", name, why)
 			}
-			rctx, cancel := s.d.tool(context.WithoutCancel(ctx))
+			rctx := context.WithoutCancel(ctx)
 			s.drv.ResetFailed(rctx, name)
-			cancel()
 			return e
 		}
 		if time.Now().After(deadline) {
 			finish()
-			rctx, cancel := s.d.tool(context.WithoutCancel(ctx))
+			rctx := context.WithoutCancel(ctx)
 			s.drv.Stop(rctx, name)
 			s.drv.ResetFailed(rctx, name)
-			cancel()
 			return envErr("build", "%s did not finish within %v", name, timeout)
 		}
 		if err := f.wait(ctx, s.d.poll()); err != nil {
@@ -431,9 +422,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // held reports whether the driver holds f unchanged.
 func (s *session) held(ctx context.Context, f UnitFile) bool {
-	tctx, cancel := s.d.tool(ctx)
-	defer cancel()
-	hs, err := s.drv.Held(tctx, f.Name)
+	hs, err := s.drv.Held(ctx, f.Name)
 	if err != nil {
 		return false
 	}
@@ -446,9 +435,7 @@ func (s *session) held(ctx context.Context, f UnitFile) bool {
 }
 
 func (s *session) state(ctx context.Context, name string) (UnitState, error) {
-	tctx, cancel := s.d.tool(ctx)
-	defer cancel()
-	sts, err := s.drv.States(tctx, name)
+	sts, err := s.drv.States(ctx, name)
 	if err != nil {
 		return UnitState{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+	"time"
 
 	sdunit "github.com/coreos/go-systemd/v22/unit"
 )
@@ -70,7 +71,9 @@ func SameUnit(a, b []byte) bool {
 
 // runTool runs argv with extra arguments, returning stdout; a missing tool,
 // a failure and a timeout are KindEnv errors naming the command.
-func runTool(ctx context.Context, step string, argv []string, args ...string) (string, error) {
+func runTool(ctx context.Context, timeout time.Duration, step string, argv []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(timeout, time.Minute))
+	defer cancel()
 	if len(argv) == 0 {
 		return "", envErr(step, "no command configured")
 	}

@@ -26,12 +26,15 @@ type Fleet struct {
 	// as fleetctl's global flags when set. FLEETCTL_* variables in the
 	// environment reach fleetctl unchanged.
 	Endpoint, Tunnel, Driver string
+	// Timeout bounds each fleetctl command but a followed journal;
+	// default 1 minute.
+	Timeout time.Duration
 }
 
 func (f *Fleet) Name() string { return "fleet" }
 
 func (f *Fleet) fleetctl(ctx context.Context, args ...string) (string, error) {
-	return runTool(ctx, "fleetctl", f.argv(), args...)
+	return runTool(ctx, f.Timeout, "fleetctl", f.argv(), args...)
 }
 
 // argv is fleetctl with the operator's global flags.

@@ -103,9 +103,7 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 	if err := s.destroy(ctx, names); err != nil {
 		return err
 	}
-	ectx, cancel := d.tool(ctx)
-	defer cancel()
-	if err := s.etcd.DeleteDir(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
+	if err := s.etcd.DeleteDir(ctx, render.AppKey(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
 		return envErr("destroy", "%v", err)
 	}
 	for _, sub := range []string{"current", "releases", "src"} {
@@ -150,12 +148,10 @@ func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
 	if out.Releases, err = st.Releases(); err != nil {
 		return nil, envErr("status", "%v", err)
 	}
-	tctx, cancel := d.tool(ctx)
-	defer cancel()
-	if out.Units, err = d.driver(&cfg.Operator).States(tctx, render.UnitPrefix(app)); err != nil {
+	if out.Units, err = d.driver(&cfg.Operator).States(ctx, render.UnitPrefix(app)); err != nil {
 		return nil, err
 	}
-	kv, err := d.etcd(&cfg.Operator).List(tctx, render.AppKey(cfg.Operator.Discovery.Prefix, app))
+	kv, err := d.etcd(&cfg.Operator).List(ctx, render.AppKey(cfg.Operator.Discovery.Prefix, app))
 	if err != nil {
 		return nil, envErr("status", "%v", err)
 	}
@@ -180,13 +176,11 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 		return nil, err
 	}
 	drv := d.driver(&cfg.Operator)
-	tctx, cancel := d.tool(ctx)
-	defer cancel()
-	held, err := drv.Held(tctx, render.UnitPrefix(app))
+	held, err := drv.Held(ctx, render.UnitPrefix(app))
 	if err != nil {
 		return nil, err
 	}
-	states, err := drv.States(tctx, render.UnitPrefix(app))
+	states, err := drv.States(ctx, render.UnitPrefix(app))
 	if err != nil {
 		return nil, err
 	}

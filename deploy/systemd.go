@@ -21,6 +21,9 @@ type Systemd struct {
 	UnitDir    string
 	Systemctl  []string // argv prefix; default ["systemctl"]
 	Journalctl []string // argv prefix; default ["journalctl"]
+	// Timeout bounds each systemctl and journalctl command but a followed
+	// journal; default 1 minute.
+	Timeout time.Duration
 }
 
 func (s *Systemd) Name() string { return "systemd" }
@@ -30,7 +33,7 @@ func (s *Systemd) systemctl(ctx context.Context, args ...string) (string, error)
 	if len(argv) == 0 {
 		argv = []string{"systemctl"}
 	}
-	return runTool(ctx, "systemctl", argv, args...)
+	return runTool(ctx, s.Timeout, "systemctl", argv, args...)
 }
 
 func (s *Systemd) journalctl() []string {
@@ -240,7 +243,7 @@ func (s *Systemd) Held(ctx context.Context, prefix string) ([]UnitFile, error) {
 }
 
 func (s *Systemd) Journal(ctx context.Context, name string, n int) (string, error) {
-	return runTool(ctx, "journal", s.journalctl(), "--no-pager", "-o", "cat", "-n", strconv.Itoa(n), "-u", name)
+	return runTool(ctx, s.Timeout, "journal", s.journalctl(), "--no-pager", "-o", "cat", "-n", strconv.Itoa(n), "-u", name)
 }
 
 func (s *Systemd) Follow(ctx context.Context, name string, w io.Writer) error {

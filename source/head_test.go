@@ -43,4 +43,3 @@ func TestReadHeadMatchesGit(t *testing.T) {
 		t.Errorf("outside git: readHead = %q", rev)
 	}
 }
-

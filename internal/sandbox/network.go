@@ -184,4 +184,3 @@ func (m *Machine) lookupHost(name string) (string, error) {
 
 // sysSetns is setns(2) on linux/amd64 (the syscall package does not name it).
 const sysSetns = 308
-
