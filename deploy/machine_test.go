@@ -164,10 +164,7 @@ func (s *site) get() (string, error) {
 // newSite builds nap-render and starts a machine (dockerd, the registry,
 // etcd with v2) running it with operatorConfig, for the app in dir.
 func newSite(t *testing.T, dir string) *site {
-	bin := filepath.Join(dir, "nap-render")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/nap-render").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := naptest.NapRender(t)
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(operatorConfig), 0o644))
 	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
 	naptest.InstallNapRender(t, m)

@@ -28,9 +28,6 @@ const rev = "0123456789abcdef0123456789abcdef01234567"
 // dynamic host port; worker runs web and, from the same image, the worker
 // process with nap.yaml's command. systemctl stop is not a failure.
 func TestExamplesUnderSystemd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulated machine, docker build")
-	}
 	state := t.TempDir()
 	m := sandbox.NewMachine(t, sandbox.Options{Name: "examples", GoImage: true, Registry: true})
 	naptest.InstallNapRender(t, m)

@@ -10,7 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"fmt"
+	"github.com/nap-paas/nap/internal/naptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,25 +28,9 @@ var update = flag.Bool("update", false, "rewrite every case's want/ from nap-ren
 // rev is the release every case renders unless its args say otherwise.
 const rev = "0123456789abcdef0123456789abcdef01234567"
 
-var binary string
-
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "nap-golden-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "nap-render")
-	build := exec.Command("go", "build", "-o", binary, "github.com/nap-paas/nap/cmd/nap-render")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building nap-render:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(naptest.Main(m))
 }
 
 func TestGolden(t *testing.T) {
@@ -106,7 +90,7 @@ func runCase(t *testing.T, dir string) {
 		args = append(args, "-o", out)
 	}
 
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(naptest.NapRender(t), args...)
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -74,9 +74,6 @@ type deployed struct {
 }
 
 func TestDiscoveryOnMachines(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulated machines")
-	}
 	lab := &discoveryLab{t: t}
 	lab.etcd = sandbox.NewMachine(t, sandbox.Options{Name: "etcd", EtcdV2: true})
 	lab.apps = sandbox.NewMachine(t, sandbox.Options{Name: "apps", Docker: true, Registry: true})

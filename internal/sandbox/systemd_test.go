@@ -52,42 +52,14 @@ func buildArgvProgram(t *testing.T, m *Machine) string {
 	return bin
 }
 
-// marshal renders f with unit.Marshal, skipping the test while the unit
-// package does not implement it yet.
+// marshal renders f with unit.Marshal.
 func marshal(t *testing.T, f *unit.File) []byte {
 	t.Helper()
-	var b []byte
-	var err error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("panic: %v", r)
-			}
-		}()
-		b, err = unit.Marshal(f)
-	}()
-	if err != nil && strings.Contains(err.Error(), "not implemented") {
-		t.Skipf("unit.Marshal/Exec/Env are not implemented on this branch yet (%v): merge branch unit", err)
-	}
+	b, err := unit.Marshal(f)
 	if err != nil {
 		t.Fatalf("unit.Marshal: %v", err)
 	}
 	return b
-}
-
-// unitCall calls f, turning a "not implemented" panic of package unit into
-// a skip.
-func unitCall[T any](t *testing.T, f func() T) (v T) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			if strings.Contains(fmt.Sprint(r), "not implemented") {
-				t.Skipf("package unit does not implement this yet (%v): merge branch unit", r)
-			}
-			panic(r)
-		}
-	}()
-	return f()
 }
 
 // hostileWords are argv words that systemd would split, expand or reject
@@ -184,8 +156,8 @@ func TestSystemd(t *testing.T) {
 			svc := f.Section("Service")
 			svc.AddRaw("Type", "oneshot")
 			svc.AddRaw("Environment", "ARGV_OUT=/tmp/"+strings.TrimSuffix(name, ".service"))
-			svc.AddRaw("Environment", unitCall(t, func() string { return unit.Env("NAP_V", unit.Lit(env["NAP_V"])) }))
-			svc.AddRaw("ExecStart", unitCall(t, func() string { return unit.Exec(argv...) }))
+			svc.AddRaw("Environment", unit.Env("NAP_V", unit.Lit(env["NAP_V"])))
+			svc.AddRaw("ExecStart", unit.Exec(argv...))
 			if i >= len(hostile) {
 				// Fuzz seeds include values unit/ rightly refuses (e.g. a
 				// word too long to wrap): only what Marshal writes is
