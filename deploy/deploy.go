@@ -291,27 +291,19 @@ func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *rend
 	if err != nil {
 		return nil, nil, treeErr("render", err)
 	}
-	units, err := render.Render(img, cfg, render.Release{App: s.app, Rev: rev, MachineID: s.d.machineID(), Built: built})
+	units, err := render.RenderUnits(img, cfg, render.Release{App: s.app, Rev: rev, MachineID: s.d.machineID(), Built: built})
 	if err != nil {
 		return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
 	}
-	files := make([]UnitFile, 0, len(units))
-	for _, u := range units {
+	var files []UnitFile
+	for _, u := range units.Files() {
 		b, err := unit.Marshal(u)
 		if err != nil {
 			return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
 		}
 		files = append(files, UnitFile{u.Name, b})
 	}
-	counts := map[string]int{}
-	for name, p := range cfg.App.Processes {
-		n := p.Instances
-		if n < 1 {
-			n = 1
-		}
-		counts[name] = n
-	}
-	return files, &renderResult{img: img, instances: counts}, nil
+	return files, &renderResult{img: img, instances: units.Instances()}, nil
 }
 
 // build runs the build unit unless it already succeeded for this revision

@@ -51,12 +51,9 @@ func makePlan(img *dockerfile.Image, cfg *Config, built *dockerfile.Image) (*pla
 	p := &plan{img: effective(img, built)}
 	names := make([]string, 0, len(cfg.App.Processes))
 	for n := range cfg.App.Processes {
-		if n != "web" {
-			names = append(names, n)
-		}
+		names = append(names, n) // "web" always exists
 	}
-	sort.Strings(names)
-	names = append([]string{"web"}, names...)
+	SortProcesses(names)
 	for _, n := range names {
 		pr := proc{name: n, Process: cfg.App.Processes[n]}
 		if err := p.resolvePorts(cfg, &pr); err != nil {

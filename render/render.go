@@ -18,11 +18,57 @@ type Release struct {
 	Built *dockerfile.Image
 }
 
+// Units is one release's unit set, typed: what deploy reads instead of
+// cutting names out of strings.
+type Units struct {
+	Names     Names
+	Build     *unit.File
+	Processes []ProcessUnits // web first, then by name
+}
+
+// ProcessUnits are one process's units.
+type ProcessUnits struct {
+	Name      string
+	Instances int        // how many instances run
+	Run       *unit.File // the run template
+	Discovery *unit.File // the discovery template; nil when no port is published
+}
+
+// Files lists the units in Render's order.
+func (u *Units) Files() []*unit.File {
+	files := []*unit.File{u.Build}
+	for _, p := range u.Processes {
+		files = append(files, p.Run)
+		if p.Discovery != nil {
+			files = append(files, p.Discovery)
+		}
+	}
+	return files
+}
+
+// Instances maps each process to its instance count.
+func (u *Units) Instances() map[string]int {
+	out := make(map[string]int, len(u.Processes))
+	for _, p := range u.Processes {
+		out[p.Name] = p.Instances
+	}
+	return out
+}
+
 // Render returns the release's units in a fixed order: the build unit, then
 // per process (web first, the others sorted by name) its run template and,
 // when it publishes ports, its discovery template. Check reports what Render
 // accepts but a user should know.
 func Render(img *dockerfile.Image, cfg *Config, rel Release) ([]*unit.File, error) {
+	u, err := RenderUnits(img, cfg, rel)
+	if err != nil {
+		return nil, err
+	}
+	return u.Files(), nil
+}
+
+// RenderUnits is Render, typed.
+func RenderUnits(img *dockerfile.Image, cfg *Config, rel Release) (*Units, error) {
 	if err := ValidApp(rel.App); err != nil {
 		return nil, err
 	}
@@ -38,19 +84,20 @@ func Render(img *dockerfile.Image, cfg *Config, rel Release) ([]*unit.File, erro
 	if err != nil {
 		return nil, err
 	}
-	files := []*unit.File{buildUnit(cfg, rel)}
+	u := &Units{Names: rel.Names(), Build: buildUnit(cfg, rel)}
 	for i := range p.procs {
 		pr := &p.procs[i]
-		files = append(files, runUnit(p.img, cfg, rel, pr))
+		pu := ProcessUnits{Name: pr.name, Instances: max(pr.Instances, 1), Run: runUnit(p.img, cfg, rel, pr)}
 		if len(pr.ports) > 0 {
-			files = append(files, discoveryUnit(cfg, Sidekick{
+			pu.Discovery = discoveryUnit(cfg, Sidekick{
 				App: rel.App, Proc: pr.name, Rev: rel.Rev,
 				Primary: pr.primary, Ports: pr.ports,
 				Healthcheck: p.img.Healthcheck != nil && !p.img.Healthcheck.Disabled(),
-			}))
+			})
 		}
+		u.Processes = append(u.Processes, pu)
 	}
-	return files, nil
+	return u, nil
 }
 
 // Image is the release's image reference, REGISTRY/APP:REV.

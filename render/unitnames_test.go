@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nap-paas/nap/dockerfile"
 )
 
 func TestNames(t *testing.T) {
@@ -72,5 +73,38 @@ func TestSortProcesses(t *testing.T) {
 	SortProcesses(got)
 	if diff := cmp.Diff([]string{"web", "api", "clock", "worker"}, got); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// RenderUnits is Render, typed: the same files in the same order, and per
+// process its instances and whether it is announced.
+func TestRenderUnits(t *testing.T) {
+	cfg := discoveryConfig(t, "")
+	cfg, err := ParseAppConfig(cfg.Operator, "nap.yaml", []byte("processes:\n  web: {instances: 3}\n  worker: {command: [run]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &dockerfile.Image{Ports: []dockerfile.Port{{Start: 8080, End: 8080, Proto: "tcp"}}, Cmd: &dockerfile.Command{Args: []string{"/app"}}}
+	rel := Release{App: "shop", Rev: discoveryRev}
+	u, err := RenderUnits(img, cfg, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := Render(img, cfg, rel)
+	var names, want []string
+	for _, f := range u.Files() {
+		names = append(names, f.Name)
+	}
+	for _, f := range files {
+		want = append(want, f.Name)
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("Files() (-Render +RenderUnits):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"web": 3, "worker": 1}, u.Instances()); diff != "" {
+		t.Errorf("Instances: %s", diff)
+	}
+	if u.Processes[0].Name != "web" || u.Processes[0].Discovery == nil || u.Processes[1].Discovery != nil {
+		t.Errorf("web announced, worker not: %+v", u.Processes)
 	}
 }
