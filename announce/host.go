@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"io"
 	"net"
 	"net/http"
@@ -78,13 +79,7 @@ func Register(ctx context.Context, h Host, c Config, start func() error) error {
 	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
 		return err
 	}
-	name := filepath.Join(h.Dir, registration(c.Key))
-	tmp := name + ".new"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(filepath.Join(h.Dir, registration(c.Key)), data, 0o600); err != nil {
 		return err
 	}
 	err = syncHost(ctx, h.Socket)
@@ -167,10 +162,7 @@ func StartHost(argv ...string) error {
 		if err := os.MkdirAll(runtimeUnitDir, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(name+".new", data, 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(name+".new", name); err != nil {
+		if err := atomicfile.Write(name, data, 0o644); err != nil {
 			return err
 		}
 		if err := systemctl("daemon-reload"); err != nil {

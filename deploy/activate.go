@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"fmt"
 	"github.com/nap-paas/nap/render"
 	"sort"
 	"strings"
@@ -329,7 +328,7 @@ func (s *session) printEndpoints(ctx context.Context, rev string) {
 	}
 	for _, ep := range parseEndpoints(kv) {
 		if ep.Rev == rev {
-			fmt.Fprintf(s.d.out(), "-----> %s %s\n", strings.TrimPrefix(ep.Key, s.cfg.Operator.Discovery.Prefix+"/"), ep.Addr)
+			s.d.say("%s %s", strings.TrimPrefix(ep.Key, s.cfg.Operator.Discovery.Prefix+"/"), ep.Addr)
 		}
 	}
 }

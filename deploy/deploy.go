@@ -56,8 +56,12 @@ func (d *Deployer) out() io.Writer {
 	return d.Out
 }
 
-func (d *Deployer) say(format string, a ...any) {
-	fmt.Fprintf(d.out(), "-----> "+format+"\n", a...)
+func (d *Deployer) say(format string, a ...any) { Say(d.out(), format, a...) }
+
+// Say writes one progress line, "-----> " and the message: the one way
+// every step of a push (deploy's and the hook's) is shown.
+func Say(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, "-----> "+format+"\n", a...)
 }
 
 func orDefault(v, def time.Duration) time.Duration {

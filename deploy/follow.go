@@ -3,7 +3,6 @@ package deploy
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -44,7 +43,7 @@ func startFollow(ctx context.Context, drv Driver, name string, out io.Writer) *f
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			fmt.Fprintf(out, "-----> %s\n", sc.Text())
+			Say(out, "%s", sc.Text())
 			f.mu.Lock()
 			f.recent[f.n%followRecent] = sc.Text()
 			f.n++

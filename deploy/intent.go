@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,7 @@ func (a AppState) WriteIntent(in Intent) error {
 	if err := writeJSON(a.intentPath(), in); err != nil {
 		return err
 	}
-	return syncDir(a.Dir)
+	return atomicfile.SyncDir(a.Dir)
 }
 
 // Intent returns the recorded intent, nil when there is none.
@@ -56,7 +57,7 @@ func (a AppState) ClearIntent() error {
 	if err := os.Remove(a.intentPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return syncDir(a.Dir)
+	return atomicfile.SyncDir(a.Dir)
 }
 
 // startGuard starts argv + app detached from this process (its own

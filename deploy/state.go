@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"sort"
@@ -71,7 +72,7 @@ func (a AppState) WriteRelease(rel *Release, files []UnitFile) error {
 	}
 	rel.Units = map[string]string{}
 	for _, f := range files {
-		if err := writeFileSync(filepath.Join(tmp, "units", f.Name), f.Data); err != nil {
+		if err := atomicfile.Create(filepath.Join(tmp, "units", f.Name), f.Data, 0o644); err != nil {
 			return err
 		}
 		rel.Units[f.Name] = unitHash(f.Data)
@@ -80,6 +81,14 @@ func (a AppState) WriteRelease(rel *Release, files []UnitFile) error {
 		return err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	// Synced before the publishing rename: a power cut after it cannot
+	// leave a release whose files are empty.
+	if err := atomicfile.SyncDir(filepath.Join(tmp, "units")); err != nil {
+		return err
+	}
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return err
 	}
 	dst := a.ReleaseDir(rel.Revision)
@@ -166,7 +175,7 @@ func (a AppState) SetCurrent(rev string) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(a.Dir)
+	return atomicfile.SyncDir(a.Dir)
 }
 
 // Releases returns the stored releases, oldest first.
@@ -275,44 +284,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'))
-}
-
-// writeFileAtomic writes path through a synced temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp-" + strconv.Itoa(os.Getpid())
-	if err := writeFileSync(tmp, b); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
+	return atomicfile.Write(path, append(b, '\n'), 0o644)
 }

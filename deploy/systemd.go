@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"github.com/nap-paas/nap/unit"
 	"io"
 	"os"
@@ -55,7 +56,7 @@ func (s *Systemd) Submit(ctx context.Context, files []UnitFile) ([]string, error
 		if old, err := os.ReadFile(p); err == nil && SameUnit(old, f.Data) {
 			continue
 		}
-		if err := writeFileAtomic(p, f.Data); err != nil {
+		if err := atomicfile.Write(p, f.Data, 0o644); err != nil {
 			return wrote, envErr("submit", "%v", err)
 		}
 		wrote = append(wrote, f.Name)
@@ -230,7 +231,7 @@ func (s *Systemd) Held(ctx context.Context, prefix string) ([]UnitFile, error) {
 	}
 	var out []UnitFile
 	for _, e := range es {
-		if e.IsDir() || !strings.HasPrefix(e.Name(), prefix) || strings.Contains(e.Name(), ".tmp-") {
+		if e.IsDir() || !strings.HasPrefix(e.Name(), prefix) || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(s.UnitDir, e.Name()))

@@ -3,6 +3,7 @@ package hooks
 import (
 	"bytes"
 	"fmt"
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,7 +119,7 @@ func InstallGitolite(gitoliteHome string, hook []byte, dryRun bool) ([]Change, e
 		if err != nil {
 			return nil, err
 		}
-		if err := writeAtomic(rcPath, newRC, info.Mode().Perm()); err != nil {
+		if err := atomicfile.Write(rcPath, newRC, info.Mode().Perm()); err != nil {
 			return nil, err
 		}
 	}
@@ -183,7 +184,7 @@ func writeIfChanged(path string, data []byte, mode os.FileMode, check bool) (Cha
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return c, err
 	}
-	return c, writeAtomic(path, data, mode)
+	return c, atomicfile.Write(path, data, mode)
 }
 
 // LimitPushSize sets receive.maxInputSize in the git user's ~/.gitconfig

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,31 +115,5 @@ func AddKey(path, line string, key PublicKey) (AddKeyResult, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return 0, err
 	}
-	return KeyAdded, writeAtomic(path, buf, 0o600)
-}
-
-// writeAtomic replaces path with data: readers see the old file or the new
-// one, never a part.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return KeyAdded, atomicfile.Write(path, buf, 0o600)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nap-paas/nap/deploy"
 	"io"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +72,7 @@ func (r *Receiver) Receive(ctx context.Context, updates []Update) error {
 	for _, u := range updates {
 		switch {
 		case u.Ref != branch:
-			fmt.Fprintf(r.Stdout, "-----> %s: accepted, not deployed (%s deploys from %s)\n", u.Ref, r.App, r.DeployBranch)
+			deploy.Say(r.Stdout, "%s: accepted, not deployed (%s deploys from %s)", u.Ref, r.App, r.DeployBranch)
 			continue
 		case u.Deleted():
 			// git would delete the branch and leave its release running,
@@ -84,7 +85,7 @@ func (r *Receiver) Receive(ctx context.Context, updates []Update) error {
 				return err
 			}
 			if !ok {
-				fmt.Fprintf(r.Stdout, "-----> %s: you may not write it: nothing deployed\n", u.Ref)
+				deploy.Say(r.Stdout, "%s: you may not write it: nothing deployed", u.Ref)
 				continue
 			}
 		}
@@ -93,7 +94,7 @@ func (r *Receiver) Receive(ctx context.Context, updates []Update) error {
 		}
 		if r.Current != nil {
 			if cur := r.Current(); cur != "" && cur != u.Old {
-				fmt.Fprintf(r.Stdout, "-----> %s serves %.12s, which %s does not name (a push whose ref update failed after its deploy); this push replaces it\n", r.App, cur, u.Ref)
+				deploy.Say(r.Stdout, "%s serves %.12s, which %s does not name (a push whose ref update failed after its deploy); this push replaces it", r.App, cur, u.Ref)
 			}
 		}
 		if err := r.deploy(ctx, u); err != nil {
@@ -133,7 +134,7 @@ func (r *Receiver) deploy(ctx context.Context, u Update) error {
 	cmd.Stdout, cmd.Stderr = r.Stdout, r.Stderr
 	if err := cmd.Run(); err != nil {
 		if r.Current != nil && r.Current() == u.New {
-			fmt.Fprintf(r.Stdout, "-----> %s serves %.12s, but its deploy ended early (%v): push accepted; what is left is finished in the background\n", r.App, u.New, err)
+			deploy.Say(r.Stdout, "%s serves %.12s, but its deploy ended early (%v): push accepted; what is left is finished in the background", r.App, u.New, err)
 			return nil
 		}
 		return &DeployError{App: r.App, Ref: u.Ref, Old: u.Old, Err: err}

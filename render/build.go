@@ -49,7 +49,7 @@ func buildUnit(cfg *Config, rel Release) *unit.File {
 			id = rel.MachineID
 		}
 		if id != "" {
-			f.Section("X-Fleet").Add("MachineID", unit.Lit(id))
+			f.Section(unit.FleetSection).Add("MachineID", unit.Lit(id))
 		}
 	}
 	return f

@@ -106,7 +106,7 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		Add("TimeoutSec", unit.Lit("30s"))
 	f.Section("Install").Add("WantedBy", run)
 	if op.Target == TargetFleet {
-		f.Section("X-Fleet").Add("MachineOf", run)
+		f.Section(unit.FleetSection).Add("MachineOf", run)
 	}
 	return f
 }

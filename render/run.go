@@ -84,7 +84,7 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 		AddRaw("ExecStart", unit.ExecWords(0, words...)).
 		AddRaw("ExecStop", unit.ExecWords(0, lit(op.Docker), lit("stop"), name))
 	if op.Target == TargetFleet {
-		x := f.Section("X-Fleet").Add("Conflicts", lit(names.RunGlob(pr.name)))
+		x := f.Section(unit.FleetSection).Add("Conflicts", lit(names.RunGlob(pr.name)))
 		for _, m := range app.Metadata {
 			x.Add("MachineMetadata", lit(m))
 		}
