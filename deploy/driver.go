@@ -61,12 +61,25 @@ type Driver interface {
 // order, as go-systemd's reader (and fleet) parse them: comments, blank
 // lines and continuations do not count.
 func SameUnit(a, b []byte) bool {
-	oa, err1 := sdunit.Deserialize(bytes.NewReader(a))
-	ob, err2 := sdunit.Deserialize(bytes.NewReader(b))
-	if err1 != nil || err2 != nil {
+	ca, okA := canonicalUnit(a)
+	cb, okB := canonicalUnit(b)
+	if !okA || !okB {
 		return bytes.Equal(a, b)
 	}
-	return sdunit.AllMatch(oa, ob)
+	return bytes.Equal(ca, cb)
+}
+
+// canonicalUnit is b as go-systemd (and so fleet) parses and writes it
+// again: comments, blank lines and continuations gone, options in order.
+// ok is false when b does not parse. SameUnit, plan's diff and fleet's
+// hash all compare this form.
+func canonicalUnit(b []byte) (c []byte, ok bool) {
+	opts, err := sdunit.Deserialize(bytes.NewReader(b))
+	if err != nil {
+		return nil, false
+	}
+	c, err = io.ReadAll(sdunit.Serialize(opts))
+	return c, err == nil
 }
 
 // runTool runs argv with extra arguments, returning stdout; a missing tool,

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -12,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	sdunit "github.com/coreos/go-systemd/v22/unit"
 )
 
 // Fleet drives a fleet cluster through fleetctl. It never blocks in
@@ -60,12 +57,11 @@ func (f *Fleet) argv() []string {
 // parsed options (unit.UnitFile.Hash), so one list-unit-files call tells
 // which units differ.
 func fleetHash(b []byte) string {
-	opts, err := sdunit.Deserialize(bytes.NewReader(b))
-	if err != nil {
+	c, ok := canonicalUnit(b)
+	if !ok {
 		return ""
 	}
-	ser, _ := io.ReadAll(sdunit.Serialize(opts))
-	sum := sha1.Sum(ser)
+	sum := sha1.Sum(c)
 	return hex.EncodeToString(sum[:])
 }
 

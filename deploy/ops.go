@@ -1,18 +1,14 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"github.com/nap-paas/nap/render"
 	"github.com/nap-paas/nap/unit"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	sdunit "github.com/coreos/go-systemd/v22/unit"
 )
 
 // Rollback makes a stored release current again, without a build: rev, or
@@ -251,12 +247,10 @@ func actionRank(a string) int {
 
 // canonical is a unit as fleet holds it: its parsed options re-serialised.
 func canonical(b []byte) string {
-	opts, err := sdunit.Deserialize(bytes.NewReader(b))
-	if err != nil {
-		return string(b)
+	if c, ok := canonicalUnit(b); ok {
+		return string(c)
 	}
-	out, _ := io.ReadAll(sdunit.Serialize(opts))
-	return string(out)
+	return string(b)
 }
 
 // unifiedDiff is a line diff of a and b in unified format, whole-file hunk
