@@ -125,7 +125,7 @@ func Withdraw(ctx context.Context, h Host, c Config) error {
 // written to systemd's runtime directory, like a transient unit (gone at
 // reboot, where the registrations go too) but read again by every
 // daemon-reload, which systemd-run's are not reliably.
-func StartHost(argv ...string) error {
+func StartHost(ctx context.Context, argv ...string) error {
 	f := unit.NewFile(Unit)
 	f.Section("Unit").
 		Add("Description", unit.Lit("nap: announces this host's app instances in etcd")).
@@ -165,18 +165,18 @@ func StartHost(argv ...string) error {
 		if err := atomicfile.Write(name, data, 0o644); err != nil {
 			return err
 		}
-		if err := systemctl("daemon-reload"); err != nil {
+		if err := systemctl(ctx, "daemon-reload"); err != nil {
 			return err
 		}
 	}
-	return systemctl("start", Unit)
+	return systemctl(ctx, "start", Unit)
 }
 
 // runtimeUnitDir is systemd's directory of units that last until reboot.
 const runtimeUnitDir = "/run/systemd/system"
 
-func systemctl(args ...string) error {
-	out, err := exec.Command("systemctl", args...).CombinedOutput()
+func systemctl(ctx context.Context, args ...string) error {
+	out, err := exec.CommandContext(ctx, "systemctl", args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("systemctl %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}

@@ -26,7 +26,7 @@ discovery: {etcd: v2, host: 127.0.0.1, ttl: 15}
 // instances. It logs fleetctl calls per step (BENCHMARKS.md).
 func TestFleetMachine(t *testing.T) {
 	dir := t.TempDir()
-	bin := naptest.NapRender(t)
+	bin := naptest.Bin // InstallNapRender puts the one build there
 	bindir := filepath.Join(dir, "bin")
 	must(t, os.MkdirAll(bindir, 0o755))
 	if out, err := exec.Command("go", "build", "-o", filepath.Join(bindir, "fleetctl"), "./testdata/fleetctl").CombinedOutput(); err != nil {

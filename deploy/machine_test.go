@@ -164,7 +164,7 @@ func (s *site) get() (string, error) {
 // newSite builds nap-render and starts a machine (dockerd, the registry,
 // etcd with v2) running it with operatorConfig, for the app in dir.
 func newSite(t *testing.T, dir string) *site {
-	bin := naptest.NapRender(t)
+	bin := naptest.Bin // InstallNapRender puts the one build there
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(operatorConfig), 0o644))
 	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
 	naptest.InstallNapRender(t, m)

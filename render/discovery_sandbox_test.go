@@ -108,6 +108,7 @@ func TestDiscoveryOnMachines(t *testing.T) {
 			t.Run("container killed", func(t *testing.T) { lab.containerKilled(t, web) })
 			t.Run("app closes its port", func(t *testing.T) { lab.portClosed(t, web) })
 			t.Run("container paused", func(t *testing.T) { lab.paused(t, web) })
+			t.Run("stopped while registering", func(t *testing.T) { lab.stoppedWhileRegistering(t, web) })
 			t.Run("run unit stopped", func(t *testing.T) {
 				lab.stopped(t, web)
 				lab.stopped(t, health)
@@ -505,6 +506,28 @@ func (l *discoveryLab) paused(t *testing.T, d *deployed) {
 	unpaused := time.Now()
 	back, _ := l.waitKey(t, d, true, 10*time.Second)
 	t.Logf("discovery latency: re-announce after docker unpause (%s) = %v", d.api, back.Sub(unpaused).Round(time.Millisecond))
+}
+
+// stoppedWhileRegistering stops d's discovery unit while its start is
+// still registering (the host announcer stopped first, so the registration
+// has to start it: the slow path): the unit ends inactive, not failed, and
+// nothing stays announced; started again, it announces.
+func (l *discoveryLab) stoppedWhileRegistering(t *testing.T, d *deployed) {
+	for i := 0; i < 5; i++ {
+		l.systemctl("stop", announce.Unit)
+		l.systemctl("restart", "--no-block", d.disc)
+		time.Sleep(time.Duration(i*10) * time.Millisecond)
+		l.systemctl("stop", d.disc)
+		if st := l.systemctl("show", "-P", "ActiveState", d.disc); st != "inactive" {
+			t.Errorf("try %d: %s is %s after a stop during its start, want inactive\n%s", i, d.disc, st, l.diagnose(d))
+		}
+		time.Sleep(2 * time.Second) // past a write the announcer might have had in flight
+		if _, _, ok := l.get(t, d); ok {
+			t.Errorf("try %d: key %q announced after the unit stopped\n%s", i, d.key, l.diagnose(d))
+		}
+	}
+	l.systemctl("start", d.disc)
+	l.waitKey(t, d, true, 10*time.Second)
 }
 
 // stopped stops d's run unit: the sidekick stops first and deletes the key.

@@ -59,8 +59,17 @@ func runAnnounce(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return &exitError{exitEnv, err}
 		}
-		start := func() error { return announce.StartHost(exe, "announce", "serve") }
-		if err := announce.Register(ctx, announce.Host{}, c, start); err != nil {
+		start := func() error { return announce.StartHost(ctx, exe, "announce", "serve") }
+		err = announce.Register(ctx, announce.Host{}, c, start)
+		if ctx.Err() != nil {
+			// Stopped while starting (systemd stops a unit whenever it
+			// must): undo, and end cleanly, so the unit is inactive, not
+			// failed, and nothing stays registered.
+			announce.Withdraw(context.Background(), announce.Host{}, c)
+			fmt.Fprintf(stdout, "stopped while registering %s: withdrawn\n", c.Key)
+			return nil
+		}
+		if err != nil {
 			return &exitError{exitEnv, fmt.Errorf("registering %s: %v", c.Key, err)}
 		}
 		fmt.Fprintf(stdout, "%s announces %s (its journal: journalctl -u %s)\n", announce.Unit, c.Key, announce.Unit)
