@@ -102,6 +102,10 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		Add("RemainAfterExit", unit.Lit("yes")).
 		AddRaw("ExecStart", unit.ExecWords(0, register...)).
 		AddRaw("ExecStop", unit.ExecWords(0, withdraw...)).
+		// register handles TERM (a stop during the start) by undoing what
+		// it did and exiting 0; a TERM that kills it came before it had
+		// done anything.
+		Add("SuccessExitStatus", unit.Lit("SIGTERM")).
 		// Each waits for the host announcer or etcd: two 3 s requests.
 		Add("TimeoutSec", unit.Lit("30s"))
 	f.Section("Install").Add("WantedBy", run)
