@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/nap-paas/nap/etcd"
+	"github.com/nap-paas/nap/registry"
 	"io"
 	"os"
 	"strings"
@@ -39,7 +40,7 @@ type Deployer struct {
 	// MachineID pins the build unit on fleet; default /etc/machine-id.
 	MachineID string
 	// Registry reads built images' configs; nil: the config's registry.
-	Registry *Registry
+	Registry *registry.Client
 	// Etcd reads announcements; nil: the config's discovery endpoints.
 	Etcd *etcd.Client
 	// StartTimeout bounds the wait for a release's instances (default 2m);
@@ -101,11 +102,11 @@ func (d *Deployer) etcd(op *render.Operator) *etcd.Client {
 	return &etcd.Client{Endpoints: op.Discovery.Endpoints, V3: op.Discovery.Etcd == "v3", Timeout: etcdTimeout}
 }
 
-func (d *Deployer) registry(op *render.Operator) *Registry {
+func (d *Deployer) registry(op *render.Operator) *registry.Client {
 	if d.Registry != nil {
 		return d.Registry
 	}
-	return &Registry{Host: op.Registry}
+	return &registry.Client{Host: op.Registry}
 }
 
 func (d *Deployer) machineID() string {

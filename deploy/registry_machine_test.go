@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/nap-paas/nap/registry"
 	"io"
 	"math/big"
 	"net"
@@ -25,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/internal/sandbox"
 )
@@ -138,7 +138,7 @@ func testRegistryOCI(t *testing.T, m *sandbox.Machine) {
 		"manifests":     []ociDescriptor{other, this},
 	})
 
-	reg := &deploy.Registry{Host: "127.0.0.1:5000", HTTP: m.HTTPClient()}
+	reg := &registry.Client{Host: "127.0.0.1:5000", HTTP: m.HTTPClient()}
 	for _, tc := range []struct{ tag, digest string }{{"v1", digestOf(man)}, {"multi", digestOf(index)}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		got, digest, err := reg.ImageConfig(ctx, "ocitest", tc.tag)
@@ -202,8 +202,8 @@ http:
 	roots.AddCert(ca)
 	trusting := m.HTTPClient()
 	trusting.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
-	overTLS := &deploy.Registry{Host: m.IP + ":5443", HTTP: trusting}
-	plain := &deploy.Registry{Host: "127.0.0.1:5000", HTTP: m.HTTPClient()}
+	overTLS := &registry.Client{Host: m.IP + ":5443", HTTP: trusting}
+	plain := &registry.Client{Host: "127.0.0.1:5000", HTTP: m.HTTPClient()}
 	want, wantDigest, err := plain.ImageConfig(ctx, "ocitest", "v1")
 	must(t, err)
 	var got []byte
@@ -219,7 +219,7 @@ http:
 	if err != nil || !bytes.Equal(got, want) || digest != wantDigest {
 		t.Fatalf("over https: %s, %s, %v; want %s, %s\n%s", got, digest, err, want, wantDigest, m.Journal("registry-tls.service"))
 	}
-	untrusting := &deploy.Registry{Host: m.IP + ":5443", HTTP: m.HTTPClient()}
+	untrusting := &registry.Client{Host: m.IP + ":5443", HTTP: m.HTTPClient()}
 	if _, _, err := untrusting.ImageConfig(ctx, "ocitest", "v1"); err == nil || !strings.Contains(err.Error(), "https://"+m.IP+":5443/") || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("over https with a CA the client does not trust: %v; want the URL and a certificate error", err)
 	}

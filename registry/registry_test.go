@@ -1,4 +1,4 @@
-package deploy
+package registry
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func TestRegistryGet(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	reg := &Registry{Host: host}
+	reg := &Client{Host: host}
 
 	for _, tc := range []struct {
 		name, path string
@@ -67,7 +67,7 @@ func TestRegistryGet(t *testing.T) {
 	if _, err := reg.getOK(context.Background(), "/missing"); err == nil || !strings.Contains(err.Error(), "GET "+srv.URL+"/missing: HTTP 404") {
 		t.Errorf("getOK of a missing path: %v", err)
 	}
-	if err := (&Registry{Host: "127.0.0.1:1"}).Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+	if err := (&Client{Host: "127.0.0.1:1"}).Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Errorf("Ping of nothing listening: %v", err)
 	}
 	if err := reg.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "HTTP 404") {
@@ -90,11 +90,11 @@ func TestRegistryScheme(t *testing.T) {
 		"localhost.example.com":    "https",
 		"[2001:db8::1]:5000":       "https",
 	} {
-		if got, _, _ := (&Registry{Host: host}).base(); got != want {
+		if got, _, _ := (&Client{Host: host}).base(); got != want {
 			t.Errorf("%s: scheme %s, want %s", host, got, want)
 		}
 	}
-	if got, _, _ := (&Registry{Host: "127.0.0.1:5000", Scheme: "https"}).base(); got != "https" {
+	if got, _, _ := (&Client{Host: "127.0.0.1:5000", Scheme: "https"}).base(); got != "https" {
 		t.Errorf("an explicit scheme is kept: got %s", got)
 	}
 }

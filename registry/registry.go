@@ -1,4 +1,7 @@
-package deploy
+// Package registry reads what nap needs from a Docker registry over its
+// HTTP API v2: an image's config (docker v2 and OCI manifests, lists and
+// indexes resolved to this machine's platform) and whether it answers.
+package registry
 
 import (
 	"context"
@@ -29,8 +32,8 @@ const maxManifest = 4 << 20
 // registryTimeout bounds each request to the registry.
 const registryTimeout = 30 * time.Second
 
-// Registry reads image configs over the registry HTTP API v2.
-type Registry struct {
+// Client reads image configs over the registry HTTP API v2.
+type Client struct {
 	// Host is the operator's registry, host[:port][/path].
 	Host string
 	// Scheme is "http" or "https"; default https, http for a loopback host
@@ -42,7 +45,7 @@ type Registry struct {
 	HTTP *http.Client
 }
 
-func (r *Registry) base() (scheme, host, prefix string) {
+func (r *Client) base() (scheme, host, prefix string) {
 	host, prefix, _ = strings.Cut(r.Host, "/")
 	scheme = r.Scheme
 	if scheme == "" {
@@ -73,7 +76,7 @@ func isLoopback(hostport string) bool {
 // get fetches path from the registry: the final answer's status and at
 // most maxManifest bytes of its body. A status is not an error; not
 // reaching the registry, a timeout and a longer body are.
-func (r *Registry) get(ctx context.Context, path string, accept ...string) (int, []byte, error) {
+func (r *Client) get(ctx context.Context, path string, accept ...string) (int, []byte, error) {
 	scheme, host, _ := r.base()
 	url := scheme + "://" + host + path
 	ctx, cancel := context.WithTimeout(ctx, registryTimeout)
@@ -105,7 +108,7 @@ func (r *Registry) get(ctx context.Context, path string, accept ...string) (int,
 }
 
 // getOK is get wanting 200.
-func (r *Registry) getOK(ctx context.Context, path string, accept ...string) ([]byte, error) {
+func (r *Client) getOK(ctx context.Context, path string, accept ...string) ([]byte, error) {
 	code, b, err := r.get(ctx, path, accept...)
 	if err == nil && code != http.StatusOK {
 		scheme, host, _ := r.base()
@@ -119,7 +122,7 @@ func (r *Registry) getOK(ctx context.Context, path string, accept ...string) ([]
 // registry served for the tag, which is what its Docker-Content-Digest
 // names. A manifest list or OCI index is resolved to this machine's platform
 // (linux/GOARCH).
-func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []byte, digest string, err error) {
+func (r *Client) ImageConfig(ctx context.Context, repo, tag string) (config []byte, digest string, err error) {
 	_, _, prefix := r.base()
 	name := prefix + repo
 	ref := tag
@@ -172,7 +175,7 @@ func (r *Registry) ImageConfig(ctx context.Context, repo, tag string) (config []
 
 // Ping asks the registry's API root: nil when it answers at all (401 too:
 // a registry with auth is up).
-func (r *Registry) Ping(ctx context.Context) error {
+func (r *Client) Ping(ctx context.Context) error {
 	code, _, err := r.get(ctx, "/v2/")
 	if err != nil {
 		return err
