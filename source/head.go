@@ -129,3 +129,21 @@ func gitHeadRev(dir string) (string, error) {
 	}
 	return lines[1], nil
 }
+
+// WorkTree returns the repository and HEAD of the git work tree holding
+// dir: what `nap-render deploy APPDIR` exports. Errors wrap ErrNoHead when
+// dir is no work tree with a commit.
+func WorkTree(dir string) (gitDir, rev string, err error) {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "--absolute-git-dir", "--verify", "-q", "HEAD").Output()
+	if errors.Is(err, exec.ErrNotFound) {
+		return "", "", fmt.Errorf("git is not installed (%w)", err)
+	}
+	lines := strings.Fields(string(out))
+	if err != nil || len(lines) != 2 {
+		return "", "", fmt.Errorf("%s is not a git work tree with a commit: give APP --rev REV (%w)", dir, ErrNoHead)
+	}
+	if err := render.ValidRev(lines[1]); err != nil {
+		return "", "", fmt.Errorf("git rev-parse HEAD: %v", err)
+	}
+	return lines[0], lines[1], nil
+}

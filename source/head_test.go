@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,5 +42,23 @@ func TestReadHeadMatchesGit(t *testing.T) {
 	}
 	if rev, ok := readHead(t.TempDir()); ok {
 		t.Errorf("outside git: readHead = %q", rev)
+	}
+}
+
+func TestWorkTree(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	os.MkdirAll(repo, 0o755)
+	git(t, root, "init", "-q", repo)
+	if _, _, err := WorkTree(repo); !errors.Is(err, ErrNoHead) {
+		t.Errorf("no commit yet: %v, want ErrNoHead", err)
+	}
+	git(t, repo, "commit", "-q", "--allow-empty", "-m", "one")
+	gitDir, rev, err := WorkTree(repo)
+	if err != nil || gitDir != filepath.Join(repo, ".git") || rev != git(t, repo, "rev-parse", "HEAD") {
+		t.Errorf("WorkTree = %q, %q, %v", gitDir, rev, err)
+	}
+	if _, _, err := WorkTree(t.TempDir()); !errors.Is(err, ErrNoHead) {
+		t.Errorf("outside git: %v, want ErrNoHead", err)
 	}
 }

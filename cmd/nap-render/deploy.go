@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"github.com/nap-paas/nap/source"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 )
 
 func init() {
@@ -46,12 +46,12 @@ func runDeploy(args []string, stdout, stderr io.Writer) error {
 			return usageErr("%v", err)
 		}
 		app = filepath.Base(abs)
-		out, err := exec.Command("git", "-C", abs, "rev-parse", "--absolute-git-dir", "HEAD").Output()
-		if err != nil {
-			return usageErr("%s is not a git work tree with a commit: give APP --rev REV", dir)
+		if *gitDir, *rev, err = source.WorkTree(abs); err != nil {
+			if errors.Is(err, source.ErrNoHead) {
+				return usageErr("%v", err)
+			}
+			return &exitError{exitEnv, err}
 		}
-		lines := strings.Fields(string(out))
-		*gitDir, *rev = lines[0], lines[1]
 	}
 	d, err := df.deployer(stdout)
 	if err != nil {
