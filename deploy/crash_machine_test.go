@@ -20,6 +20,7 @@ import (
 // release marked failed. Then a power cut (every nap process killed) at
 // "started" followed by a boot, and a registry outage during a build.
 func TestCrashConsistency(t *testing.T) {
+	t.Parallel() // each on machines of its own: the package is make test's longest
 	s := newSite(t, t.TempDir())
 	m, bin := s.m, s.bin
 	hello := readFile(t, "../examples/hello/main.go")

@@ -25,6 +25,7 @@ discovery: {etcd: v2, host: 127.0.0.1, ttl: 15}
 // agent runs the units on a simulated machine's systemd, for 1 and 10
 // instances. It logs fleetctl calls per step (BENCHMARKS.md).
 func TestFleetMachine(t *testing.T) {
+	t.Parallel() // each on machines of its own: the package is make test's longest
 	dir := t.TempDir()
 	bin := naptest.Bin // InstallNapRender puts the one build there
 	bindir := filepath.Join(dir, "bin")

@@ -182,6 +182,7 @@ discovery: {etcd: v2, host: 127.0.0.1, ttl: 15}
 // registry, etcd and systemd on one simulated machine — through every step
 // of the list, sharing the machine.
 func TestSystemdMachine(t *testing.T) {
+	t.Parallel() // each on machines of its own: the package is make test's longest
 	dir := t.TempDir()
 	s := newSite(t, dir)
 	m := s.m
