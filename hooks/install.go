@@ -2,8 +2,10 @@ package hooks
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"github.com/nap-paas/nap/internal/atomicfile"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,4 +206,72 @@ func LimitPushSize(git, home string, max int64) (Change, error) {
 		return c, fmt.Errorf("git config --file %s receive.maxInputSize %s: %v: %s", path, want, err, out)
 	}
 	return c, nil
+}
+
+// InstallOptions are what an install is given.
+type InstallOptions struct {
+	Mode Mode
+	// Home is the nap user's home (shell mode) or the gitolite user's
+	// (gitolite mode).
+	Home string
+	Hook []byte // the pre-receive hook, HookScript's
+	// MaxPush is the largest push git accepts (receive.maxInputSize): the
+	// operator's limits.max_tree.
+	MaxPush int64
+	// DryRun (gitolite mode) writes nothing and says what would change.
+	DryRun bool
+}
+
+// Install sets a host up so that pushes deploy — the hook, in gitolite
+// mode LOCAL_CODE in .gitolite.rc and the hook linked into every
+// repository, and git's push size limit — saying on w what it changed,
+// a line each.
+func Install(o InstallOptions, w io.Writer) error {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return err
+	}
+	switch o.Mode {
+	case ModeShell:
+		if o.DryRun {
+			return errors.New("shell mode has no dry run")
+		}
+		changes, err := InstallShell(Home(o.Home), o.Hook)
+		for _, c := range changes {
+			fmt.Fprintln(w, c)
+		}
+		if err != nil {
+			return err
+		}
+	case ModeGitolite:
+		old, _ := os.ReadFile(filepath.Join(o.Home, ".gitolite.rc"))
+		changes, err := InstallGitolite(o.Home, o.Hook, o.DryRun)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			switch {
+			case !o.DryRun:
+				fmt.Fprintln(w, c)
+			case strings.HasSuffix(c.Path, ".gitolite.rc"):
+				fmt.Fprint(w, c.Plan(old))
+			default:
+				fmt.Fprint(w, c.Plan(nil))
+			}
+		}
+		if o.DryRun {
+			fmt.Fprintln(w, "then run, as the gitolite user: gitolite setup --hooks-only")
+			fmt.Fprintf(w, "would set receive.maxInputSize = %d in %s\n", o.MaxPush, filepath.Join(o.Home, ".gitconfig"))
+			return nil
+		}
+		if err := SetupGitolite(o.Home); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "ran gitolite setup --hooks-only: the hook is linked into every repository")
+	default:
+		return fmt.Errorf("mode %q: want shell or gitolite", o.Mode)
+	}
+	c, err := LimitPushSize(git, o.Home, o.MaxPush)
+	fmt.Fprintln(w, c)
+	return err
 }

@@ -101,7 +101,11 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		Add("Type", unit.Lit("oneshot")).
 		Add("RemainAfterExit", unit.Lit("yes")).
 		AddRaw("ExecStart", unit.ExecWords(0, register...)).
-		AddRaw("ExecStop", unit.ExecWords(0, withdraw...)).
+		// ExecStopPost, not ExecStop: it runs however the unit goes down,
+		// also when a stop comes while the start is still running (then
+		// systemd skips ExecStop, and a registration would outlive its
+		// instance).
+		AddRaw("ExecStopPost", unit.ExecWords(0, withdraw...)).
 		// register handles TERM (a stop during the start) by undoing what
 		// it did and exiting 0; a TERM that kills it came before it had
 		// done anything.

@@ -700,7 +700,7 @@ func (l *discoveryLab) logsFailures(t *testing.T, d *deployed) {
 	}
 	// Backoff 0.25 s doubling: failures at 0, 0.25, 0.75, 1.75 and 3.75 s.
 	time.Sleep(5 * time.Second)
-	res, err = l.apps.Exec(ctx, bySystemd(commandArgv(t, f, "ExecStop"))...)
+	res, err = l.apps.Exec(ctx, bySystemd(commandArgv(t, f, "ExecStopPost"))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,8 +85,8 @@ func TestDiscoveryUnitArguments(t *testing.T) {
 	want = []string{"/opt/nap/bin/nap-render", "announce", "withdraw",
 		"--etcd", "v3", "--endpoints", "http://10.0.0.1:2379,http://10.0.0.2:2379",
 		"--key", "/services/shop/web/0123456789ab.%i"}
-	if diff := cmp.Diff(want, commandArgv(t, u, "ExecStop")); diff != "" {
-		t.Errorf("ExecStop argv (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, commandArgv(t, u, "ExecStopPost")); diff != "" {
+		t.Errorf("ExecStopPost argv (-want +got):\n%s", diff)
 	}
 }
 
@@ -144,8 +144,8 @@ func TestDiscoveryUnitHostileValues(t *testing.T) {
 		if len(argv) != 27 {
 			t.Errorf("%d words, want 27: %q", len(argv), argv)
 		}
-		if got, want := flagValues(commandArgv(t, back, "ExecStop"), "--key"), v+"/shop/web/0123456789ab.%i"; len(got) != 1 || got[0] != want {
-			t.Errorf("ExecStop key = %q, want %q", got, want)
+		if got, want := flagValues(commandArgv(t, back, "ExecStopPost"), "--key"), v+"/shop/web/0123456789ab.%i"; len(got) != 1 || got[0] != want {
+			t.Errorf("ExecStopPost key = %q, want %q", got, want)
 		}
 	}
 }
@@ -238,8 +238,8 @@ func FuzzDiscoveryUnit(f *testing.F) {
 				t.Errorf("argv[%d] = %q, want %q", i, argv[i], w)
 			}
 		}
-		if stop := commandArgv(t, back, "ExecStop"); len(stop) != 9 || stop[0] != napRender || stop[8] != key {
-			t.Errorf("ExecStop argv %q, want %s … --key %q", stop, napRender, key)
+		if stop := commandArgv(t, back, "ExecStopPost"); len(stop) != 9 || stop[0] != napRender || stop[8] != key {
+			t.Errorf("ExecStopPost argv %q, want %s … --key %q", stop, napRender, key)
 		}
 	})
 }

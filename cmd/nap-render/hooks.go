@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/hooks"
@@ -83,70 +81,21 @@ func runHooks(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch hooks.Mode(*mode) {
+	o := hooks.InstallOptions{Mode: hooks.Mode(*mode), Home: *home, Hook: script, MaxPush: op.Limits.MaxTree, DryRun: *printOnly}
+	switch o.Mode {
 	case hooks.ModeShell:
 		if *home == "" || *gitoliteHome != "" || *printOnly {
 			return usageErr("shell mode takes --home DIR (not --gitolite-home or --print)")
 		}
-		changes, err := hooks.InstallShell(hooks.Home(*home), script)
-		for _, c := range changes {
-			fmt.Fprintln(stdout, c)
-		}
-		if err != nil {
-			return &exitError{exitEnv, err}
-		}
-		return limitPushSize(*home, op.Limits.MaxTree, stdout)
 	default: // gitolite: HookScript accepted no other mode
 		if *gitoliteHome == "" || *home != "" {
 			return usageErr("gitolite mode takes --gitolite-home DIR (not --home)")
 		}
-		if err := installGitolite(*gitoliteHome, script, *printOnly, stdout); err != nil || *printOnly {
-			if *printOnly {
-				fmt.Fprintf(stdout, "would set receive.maxInputSize = %d in %s\n", op.Limits.MaxTree, filepath.Join(*gitoliteHome, ".gitconfig"))
-			}
-			return err
-		}
-		return limitPushSize(*gitoliteHome, op.Limits.MaxTree, stdout)
+		o.Home = *gitoliteHome
 	}
-}
-
-// limitPushSize makes git refuse pushes larger than limits.max_tree.
-func limitPushSize(home string, max int64, stdout io.Writer) error {
-	git, err := exec.LookPath("git")
-	if err != nil {
+	if err := hooks.Install(o, stdout); err != nil {
 		return &exitError{exitEnv, err}
 	}
-	c, err := hooks.LimitPushSize(git, home, max)
-	fmt.Fprintln(stdout, c)
-	if err != nil {
-		return &exitError{exitEnv, err}
-	}
-	return nil
-}
-
-func installGitolite(dir string, script []byte, dryRun bool, stdout io.Writer) error {
-	old, _ := os.ReadFile(filepath.Join(dir, ".gitolite.rc"))
-	changes, err := hooks.InstallGitolite(dir, script, dryRun)
-	if err != nil {
-		return &exitError{exitEnv, err}
-	}
-	for _, c := range changes {
-		if !dryRun {
-			fmt.Fprintln(stdout, c)
-		} else if strings.HasSuffix(c.Path, ".gitolite.rc") {
-			fmt.Fprint(stdout, c.Plan(old))
-		} else {
-			fmt.Fprint(stdout, c.Plan(nil))
-		}
-	}
-	if dryRun {
-		fmt.Fprintln(stdout, "then run, as the gitolite user: gitolite setup --hooks-only")
-		return nil
-	}
-	if err := hooks.SetupGitolite(dir); err != nil {
-		return &exitError{exitEnv, err}
-	}
-	fmt.Fprintln(stdout, "ran gitolite setup --hooks-only: the hook is linked into every repository")
 	return nil
 }
 
