@@ -306,7 +306,7 @@ func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *rend
 		if err != nil {
 			return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
 		}
-		files = append(files, UnitFile{u.Name, b})
+		files = append(files, UnitFile{Name: u.Name, Data: b})
 	}
 	return files, &renderResult{img: img, instances: units.Instances()}, nil
 }

@@ -12,6 +12,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"github.com/nap-paas/nap/deploy/driver"
 	"strings"
 )
 
@@ -70,15 +71,13 @@ func KindOf(err error) Kind {
 // systemctl start …: …"), so a message says both what nap was doing and
 // which command failed. Other errors pass unchanged.
 func during(step string, err error) error {
-	var e *Error
+	var e *driver.Error
 	if !errors.As(err, &e) {
 		return err
 	}
 	switch e.Step {
 	case "systemctl", "fleetctl", "journal":
-		c := *e
-		c.Step = step
-		return &c
+		return &Error{Kind: KindEnv, Step: step, Err: e.Err}
 	}
 	return err
 }

@@ -19,8 +19,8 @@ func TestFleetDriverSubmitsOnlyChanges(t *testing.T) {
 		}
 	}
 	files := []UnitFile{
-		{"a.x.000000000000@.service", []byte("# Generated\n[Service]\nExecStart=/bin/sleep 1000\n")},
-		{"a.build.000000000000.service", []byte("[Service]\nType=oneshot\nExecStart=/bin/true\n")},
+		{Name: "a.x.000000000000@.service", Data: []byte("# Generated\n[Service]\nExecStart=/bin/sleep 1000\n")},
+		{Name: "a.build.000000000000.service", Data: []byte("[Service]\nType=oneshot\nExecStart=/bin/true\n")},
 	}
 	wrote, err := drv.Submit(ctx, files)
 	if err != nil || len(wrote) != 2 {

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"github.com/nap-paas/nap/deploy/driver"
 	"github.com/nap-paas/nap/render"
 	"github.com/nap-paas/nap/unit"
 	"os"
@@ -247,7 +248,7 @@ func actionRank(a string) int {
 
 // canonical is a unit as fleet holds it: its parsed options re-serialised.
 func canonical(b []byte) string {
-	if c, ok := canonicalUnit(b); ok {
+	if c, ok := driver.Canonical(b); ok {
 		return string(c)
 	}
 	return string(b)

@@ -32,12 +32,6 @@ type Release struct {
 	Status      string            `json:"status"`
 }
 
-// UnitFile is one rendered unit: its name and bytes.
-type UnitFile struct {
-	Name string
-	Data []byte
-}
-
 // AppState is STATE/APP.
 type AppState struct{ Dir string }
 
@@ -146,7 +140,7 @@ func (a AppState) Units(rev string) ([]UnitFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, UnitFile{e.Name(), b})
+		out = append(out, UnitFile{Name: e.Name(), Data: b})
 	}
 	return out, nil
 }

@@ -48,7 +48,7 @@ func TestPruneKilledMidway(t *testing.T) {
 	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
 	for _, rev := range []string{a, b} {
 		rel := &Release{Revision: rev, Time: time.Now(), Status: StatusDeployed}
-		if err := st.WriteRelease(rel, []UnitFile{{"hello.web." + rev[:12] + "@.service", []byte("[Service]\nExecStart=/bin/true\n")}}); err != nil {
+		if err := st.WriteRelease(rel, []UnitFile{{Name: "hello.web." + rev[:12] + "@.service", Data: []byte("[Service]\nExecStart=/bin/true\n")}}); err != nil {
 			t.Fatal(err)
 		}
 		os.MkdirAll(st.SrcDir(rev), 0o755)
@@ -93,7 +93,7 @@ func TestReleasesCurrentAndPrune(t *testing.T) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, rev := range revs {
 		rel := &Release{Revision: rev, Time: base.Add(time.Duration(i) * time.Minute), Status: StatusPending}
-		if err := st.WriteRelease(rel, []UnitFile{{"hello.web." + rev[:12] + "@.service", []byte("[Service]\nExecStart=/bin/true\n")}}); err != nil {
+		if err := st.WriteRelease(rel, []UnitFile{{Name: "hello.web." + rev[:12] + "@.service", Data: []byte("[Service]\nExecStart=/bin/true\n")}}); err != nil {
 			t.Fatal(err)
 		}
 		os.MkdirAll(st.SrcDir(rev), 0o755)
@@ -155,7 +155,7 @@ func TestWriteReleaseFullDisk(t *testing.T) {
 	st := NewAppState(dir, "hello")
 	rev := strings.Repeat("d", 40)
 	big := []byte("[Service]\nExecStart=/bin/true\n" + strings.Repeat("# padding\n", 20000))
-	err := st.WriteRelease(&Release{Revision: rev, Status: StatusPending}, []UnitFile{{"x.service", big}})
+	err := st.WriteRelease(&Release{Revision: rev, Status: StatusPending}, []UnitFile{{Name: "x.service", Data: big}})
 	if err == nil {
 		t.Fatal("WriteRelease on a full disk succeeded")
 	}

@@ -1,7 +1,12 @@
-package deploy
+// Package driver runs a release's units: on a fleet cluster through
+// fleetctl, or on one systemd host through systemctl and journalctl. Each
+// driver bounds its own commands (Timeout), and every failure is an
+// *Error naming the command: the environment's fault, never the app's.
+package driver
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +19,12 @@ import (
 )
 
 // UnitState is what the scheduler reports of one loaded unit.
+// UnitFile is one rendered unit: its name and bytes.
+type UnitFile struct {
+	Name string
+	Data []byte
+}
+
 type UnitState struct {
 	Name              string
 	Load, Active, Sub string
@@ -61,19 +72,19 @@ type Driver interface {
 // order, as go-systemd's reader (and fleet) parse them: comments, blank
 // lines and continuations do not count.
 func SameUnit(a, b []byte) bool {
-	ca, okA := canonicalUnit(a)
-	cb, okB := canonicalUnit(b)
+	ca, okA := Canonical(a)
+	cb, okB := Canonical(b)
 	if !okA || !okB {
 		return bytes.Equal(a, b)
 	}
 	return bytes.Equal(ca, cb)
 }
 
-// canonicalUnit is b as go-systemd (and so fleet) parses and writes it
+// Canonical is b as go-systemd (and so fleet) parses and writes it
 // again: comments, blank lines and continuations gone, options in order.
 // ok is false when b does not parse. SameUnit, plan's diff and fleet's
 // hash all compare this form.
-func canonicalUnit(b []byte) (c []byte, ok bool) {
+func Canonical(b []byte) (c []byte, ok bool) {
 	opts, err := sdunit.Deserialize(bytes.NewReader(b))
 	if err != nil {
 		return nil, false
@@ -85,7 +96,7 @@ func canonicalUnit(b []byte) (c []byte, ok bool) {
 // runTool runs argv with extra arguments, returning stdout; a missing tool,
 // a failure and a timeout are KindEnv errors naming the command.
 func runTool(ctx context.Context, timeout time.Duration, step string, argv []string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, orDefault(timeout, time.Minute))
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(timeout, defaultTimeout))
 	defer cancel()
 	if len(argv) == 0 {
 		return "", envErr(step, "no command configured")
@@ -125,3 +136,21 @@ func followTool(ctx context.Context, argv []string, w io.Writer, args ...string)
 	}
 	return err
 }
+
+// Error is a command of a driver that failed: Step names it (systemctl,
+// fleetctl, journal, submit, destroy …). It is always the environment's
+// failure, never the app's.
+type Error struct {
+	Step string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Step + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func envErr(step string, format string, a ...any) *Error {
+	return &Error{Step: step, Err: fmt.Errorf(format, a...)}
+}
+
+// defaultTimeout bounds a command when the driver's Timeout is not set.
+const defaultTimeout = time.Minute

@@ -1,4 +1,4 @@
-package deploy
+package driver
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func (f *Fleet) argv() []string {
 // parsed options (unit.UnitFile.Hash), so one list-unit-files call tells
 // which units differ.
 func fleetHash(b []byte) string {
-	c, ok := canonicalUnit(b)
+	c, ok := Canonical(b)
 	if !ok {
 		return ""
 	}

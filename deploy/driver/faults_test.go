@@ -1,7 +1,8 @@
-package deploy
+package driver
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,8 +35,9 @@ func TestToolFaults(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			err := tc.drv.Start(ctx, "x.service")
-			if err == nil || KindOf(err) != KindEnv || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Start = %v (kind %v); want an environment error containing %q", err, KindOf(err), tc.want)
+			var e *Error
+			if !errors.As(err, &e) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Start = %v; want a driver error containing %q", err, tc.want)
 			}
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("took %v: a hanging tool must be cut off at the timeout", d)
