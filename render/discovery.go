@@ -94,7 +94,11 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		// Stopped before the host announcer, a local etcd and the network
 		// at shutdown, so that its stop can still delete the key (After= of
 		// a unit the machine does not have orders nothing).
-		Add("After", unit.Lit("network.target etcd.service etcd2.service etcd-member.service "+announce.Unit))
+		Add("After", unit.Lit("network.target etcd.service etcd2.service etcd-member.service "+announce.Unit)).
+		// Started again whenever its run unit restarts, however often the
+		// app crash-loops: a start limit would leave a recovered instance
+		// unannounced.
+		Add("StartLimitIntervalSec", unit.Lit("0"))
 	f.Section("Service").
 		// No process of its own: the host announcer (one per host)
 		// announces the instance from its registration to its withdrawal.
