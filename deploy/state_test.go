@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -227,4 +229,29 @@ func tmpfs(t *testing.T, dir string) {
 		sandbox.Unavailable(t, "mount tmpfs: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+}
+
+// The guard inherits nothing but 0–2: a descriptor this process got from
+// its parent (here, one opened without close-on-exec) is not passed on.
+func TestCloseInheritedOnExec(t *testing.T) {
+	fd, err := syscall.Open(filepath.Join(t.TempDir(), "held"), syscall.O_CREAT|syscall.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	child := func() string {
+		out, err := exec.Command("sh", "-c", "ls /proc/$$/fd").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return " " + strings.Join(strings.Fields(string(out)), " ") + " "
+	}
+	name := " " + strconv.Itoa(fd) + " "
+	if !strings.Contains(child(), name) {
+		t.Fatalf("descriptor %d is not inherited to begin with: the test proves nothing", fd)
+	}
+	closeInheritedOnExec()
+	if got := child(); strings.Contains(got, name) {
+		t.Errorf("a child still holds descriptor %d: %s", fd, got)
+	}
 }

@@ -108,7 +108,10 @@ func TestPushDeploysOnMachine(t *testing.T) {
 		}()
 		// Push B once A's deploy holds the app's lock.
 		deadline := time.Now().Add(2 * time.Minute)
-		for h.Try("root", nil, "flock", "-n", "-E", "7", "/var/lib/nap/hello/lock", "true").Code != 7 {
+		// Read from /proc/locks: probing with flock would take the lock
+		// itself for a moment, and refuse push A when it lands then.
+		held := `ino=$(stat -c %i /var/lib/nap/hello/lock 2>/dev/null) && grep -q "FLOCK .* WRITE .*:$ino " /proc/locks`
+		for h.Try("root", nil, "sh", "-c", held).Code != 0 {
 			select {
 			case r := <-done:
 				t.Fatalf("push A ended (exit %d) before B could race it:\n%s", r.code, r.out)
