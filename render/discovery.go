@@ -43,9 +43,9 @@ type Sidekick struct {
 	Healthcheck bool
 }
 
-// discoveryUnit returns APP.PROC.R.discovery@.service for s: a sidekick bound
-// to the run unit's instance %i that announces host:port in etcd while the app
-// answers.
+// discoveryUnit returns APP.PROC.R.discovery@.service for s: bound to the run
+// unit's instance %i, it registers that instance with the host announcer
+// while it is up, which announces host:port in etcd while the app answers.
 func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 	names := Names{App: s.App, Rev: s.Rev}
 	base := names.Stem(s.Proc)
