@@ -239,6 +239,7 @@ func Serve(ctx context.Context, h Host) error {
 	s := &server{h: h, docker: newDocker(h.DockerSocket), client: &http.Client{}, running: map[string]*instance{}}
 	go watch(ctx, s.docker, "", s.wake)
 	s.sync()
+	go s.watchDir(ctx)
 	go func() {
 		<-ctx.Done()
 		ln.Close()
@@ -288,6 +289,35 @@ func (s *server) answer(conn net.Conn) {
 	}
 	s.sync()
 	io.WriteString(conn, "ok\n")
+}
+
+// watchDir syncs whenever the registrations changed without a sync — a
+// register or withdraw killed between its file and its sync — looking at
+// the directory's mtime once a second, on the grid every announcer wakes
+// on anyway.
+func (s *server) watchDir(ctx context.Context) {
+	last := s.dirTime()
+	for {
+		t := time.NewTimer(time.Until(tick(time.Now(), answerPoll)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if now := s.dirTime(); !now.Equal(last) {
+			last = now
+			s.sync()
+		}
+	}
+}
+
+func (s *server) dirTime() time.Time {
+	st, err := os.Stat(s.h.Dir)
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
 }
 
 // wake passes a docker event on to the instances of the container ("":

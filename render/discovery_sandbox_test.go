@@ -112,6 +112,7 @@ func TestDiscoveryOnMachines(t *testing.T) {
 				// API: once is enough.
 				t.Run("app closes its port", func(t *testing.T) { lab.portClosed(t, web) })
 				t.Run("stopped while registering", func(t *testing.T) { lab.stoppedWhileRegistering(t, web) })
+				t.Run("registration gone without a word", func(t *testing.T) { lab.registrationGone(t, web) })
 			}
 			t.Run("run unit stopped", func(t *testing.T) {
 				lab.stopped(t, web)
@@ -532,6 +533,17 @@ func (l *discoveryLab) stoppedWhileRegistering(t *testing.T, d *deployed) {
 		}
 	}
 	l.systemctl("start", d.disc)
+	l.waitKey(t, d, true, 10*time.Second)
+}
+
+// registrationGone removes d's registration file the way a withdraw
+// SIGKILLed between its file and its word to the announcer leaves it: the
+// announcer notices within its second and withdraws the key.
+func (l *discoveryLab) registrationGone(t *testing.T, d *deployed) {
+	l.waitKey(t, d, true, 10*time.Second)
+	run(t, l.apps, "sh", "-c", "rm $(grep -lF '\""+d.container+"\"' "+announce.Dir+"/*.json)")
+	l.deannounced(t, d, "its registration was removed")
+	l.systemctl("restart", d.disc)
 	l.waitKey(t, d, true, 10*time.Second)
 }
 
