@@ -68,7 +68,7 @@ const (
 // Run announces one instance until ctx ends, then withdraws the key. It
 // returns nil on a clean stop.
 func Run(ctx context.Context, c Config) error {
-	if err := c.check(); err != nil {
+	if err := c.Check(); err != nil {
 		return err
 	}
 	d := newDocker(c.DockerSocket)
@@ -79,8 +79,8 @@ func Run(ctx context.Context, c Config) error {
 	return nil
 }
 
-// check fills in defaults and refuses what cannot be announced.
-func (c *Config) check() error {
+// Check fills in defaults and refuses what cannot be announced.
+func (c *Config) Check() error {
 	if c.DockerSocket == "" {
 		c.DockerSocket = "/var/run/docker.sock"
 	}
@@ -89,6 +89,9 @@ func (c *Config) check() error {
 	}
 	if c.Key == "" || c.Container == "" {
 		return fmt.Errorf("a key and a container are needed")
+	}
+	if c.Probe != "tcp" && c.Probe != "health" && c.Probe != "none" {
+		return fmt.Errorf("probe %q: want tcp, health or none", c.Probe)
 	}
 	if c.Log == nil {
 		c.Log = io.Discard

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/nap-paas/nap/internal/atomicfile"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"github.com/nap-paas/nap/unit"
 )
 
@@ -67,9 +67,25 @@ func registration(key string) string {
 // announcer take it up, starting the announcer with start when none
 // answers. It returns once the announcer has the instance, not once it is
 // announced (that waits for the app).
+//
+// Stopped while registering (ctx done: systemd stops a unit whenever it
+// must), it undoes what it did and returns ErrStopped, so that the unit
+// ends inactive, not failed, and nothing stays registered.
 func Register(ctx context.Context, h Host, c Config, start func() error) error {
+	err := register(ctx, h, c, start)
+	if ctx.Err() != nil {
+		Withdraw(context.Background(), h, c)
+		return ErrStopped
+	}
+	return err
+}
+
+// ErrStopped: Register was stopped and withdrew the instance.
+var ErrStopped = errors.New("stopped while registering: withdrawn")
+
+func register(ctx context.Context, h Host, c Config, start func() error) error {
 	h = h.orDefault()
-	if err := c.check(); err != nil {
+	if err := c.Check(); err != nil {
 		return err
 	}
 	data, err := json.Marshal(c)
@@ -392,7 +408,7 @@ func (s *server) start(name string, data []byte) {
 	}
 	c.DockerSocket = s.h.DockerSocket
 	c.Log = &prefixed{w: s.h.Log, prefix: c.Key + ": "}
-	if err := c.check(); err != nil {
+	if err := c.Check(); err != nil {
 		fmt.Fprintf(s.h.Log, "%s: %v\n", name, err)
 		return
 	}

@@ -2,10 +2,11 @@ package deploy
 
 import (
 	"context"
-	"github.com/nap-paas/nap/render"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/nap-paas/nap/render"
 )
 
 // activate starts a release's run and discovery units beside the running
@@ -266,7 +267,7 @@ func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int,
 				if st.Active != "active" {
 					delete(activeSince, name)
 					if pending == "" {
-						pending = name + " (" + orDash(st.Active) + ")"
+						pending = name + " (" + orNotLoaded(st.Active) + ")"
 					}
 					continue
 				}
@@ -293,7 +294,7 @@ func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int,
 	}
 }
 
-func orDash(s string) string {
+func orNotLoaded(s string) string {
 	if s == "" {
 		return "not loaded"
 	}

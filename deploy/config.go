@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 
@@ -14,17 +15,21 @@ const DefaultConfig = "/etc/nap/config.yaml"
 
 // LoadOperator reads and parses the operator config at path, or at
 // DefaultConfig when path is "" (where a missing file means all
-// defaults; a path given must exist). Errors name the file and line; one
-// of reading the file wraps the fs error (fs.ErrNotExist for a missing
-// one).
+// defaults; a path given must exist). Errors name the file and line: a
+// *render.ConfigError for a missing file or a wrong one, the fs error
+// wrapped when the file cannot be read.
 func LoadOperator(path string) (render.Operator, error) {
 	file := path
 	if file == "" {
 		file = DefaultConfig
 	}
 	data, err := os.ReadFile(file)
-	if err != nil && !(path == "" && errors.Is(err, fs.ErrNotExist)) {
-		return render.Operator{}, err
+	switch {
+	case path == "" && errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
+		return render.Operator{}, &render.ConfigError{File: file, Msg: "no such file"}
+	case err != nil:
+		return render.Operator{}, fmt.Errorf("%s: %w", file, errors.Unwrap(err))
 	}
 	return render.ParseOperator(file, data)
 }

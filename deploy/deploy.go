@@ -5,14 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/nap-paas/nap/etcd"
-	"github.com/nap-paas/nap/registry"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/etcd"
+	"github.com/nap-paas/nap/registry"
 	"github.com/nap-paas/nap/render"
 	"github.com/nap-paas/nap/source"
 	"github.com/nap-paas/nap/unit"
@@ -191,6 +192,20 @@ func (s *session) intend(rev string) error {
 	s.intent, s.settled = true, true
 	startGuard(s.d.Guard, s.app)
 	return nil
+}
+
+// DeployWorkTree deploys HEAD of the git work tree at dir as the app named
+// after dir: a developer's `nap-render deploy` in their checkout.
+func (d *Deployer) DeployWorkTree(ctx context.Context, dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	gitDir, rev, err := source.WorkTree(abs)
+	if err != nil {
+		return err
+	}
+	return d.Deploy(ctx, filepath.Base(abs), gitDir, rev)
 }
 
 // Deploy deploys commit rev of the app's repository gitDir: DESIGN.md's

@@ -12,8 +12,9 @@ package deploy
 import (
 	"errors"
 	"fmt"
-	"github.com/nap-paas/nap/deploy/driver"
 	"strings"
+
+	"github.com/nap-paas/nap/deploy/driver"
 )
 
 // Kind says whose fault a failure is; the CLI maps it to an exit code.

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/nap-paas/nap/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/nap-paas/nap/internal/atomicfile"
 )
 
 // Intent is STATE/APP/deploying: the release a deploy or rollback is making

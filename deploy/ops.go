@@ -3,13 +3,16 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"github.com/nap-paas/nap/deploy/driver"
-	"github.com/nap-paas/nap/render"
-	"github.com/nap-paas/nap/unit"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/tabwriter"
+
+	"github.com/nap-paas/nap/deploy/driver"
+	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/unit"
 )
 
 // Rollback makes a stored release current again, without a build: rev, or
@@ -162,6 +165,18 @@ type Plan struct {
 	Actions []string // "submit X", "replace X", "destroy X", "start X"
 }
 
+// WriteText writes p as `nap-render plan` shows it: the diff, then the
+// actions or "nothing to do".
+func (p *Plan) WriteText(w io.Writer) error {
+	fmt.Fprint(w, p.Diff)
+	if !p.Pending() {
+		_, err := fmt.Fprintln(w, "nothing to do")
+		return err
+	}
+	_, err := fmt.Fprintln(w, strings.Join(p.Actions, "\n"))
+	return err
+}
+
 // Pending reports whether anything would change.
 func (p *Plan) Pending() bool { return len(p.Actions) > 0 }
 
@@ -304,4 +319,35 @@ func splitLines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// WriteText writes s as the tables `nap-render status` shows: releases
+// newest first, units, endpoints.
+func (s *Status) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "app\t%s\ncurrent\t%s\n\nRELEASE\tTIME\tSTATUS\n", s.App, orDash(s.Current))
+	for i := len(s.Releases) - 1; i >= 0; i-- {
+		r := s.Releases[i]
+		mark := ""
+		if r.Revision == s.Current {
+			mark = " (current)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", r.Revision, r.Time.Format("2006-01-02 15:04:05Z"), r.Status, mark)
+	}
+	fmt.Fprintf(tw, "\nUNIT\tACTIVE\tSUB\tMACHINE\n")
+	for _, u := range s.Units {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Active, u.Sub, orDash(u.Machine))
+	}
+	fmt.Fprintf(tw, "\nENDPOINT\tADDRESS\n")
+	for _, e := range s.Endpoints {
+		fmt.Fprintf(tw, "%s\t%s\n", e.Key, e.Addr)
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

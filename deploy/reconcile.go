@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"github.com/nap-paas/nap/render"
@@ -71,6 +72,27 @@ func (s *session) reconcile(ctx context.Context) error {
 		return envErr("reconcile", "%v", err)
 	}
 	return nil
+}
+
+// ReconcileAll reconciles apps, or every app with state on this host when
+// apps is empty (what runs at boot), going on past a failure.
+func (d *Deployer) ReconcileAll(ctx context.Context, apps []string, wait bool) error {
+	if len(apps) == 0 {
+		var err error
+		if apps, err = d.Apps(); err != nil {
+			return err
+		}
+	}
+	for _, app := range apps {
+		if err := render.ValidApp(app); err != nil {
+			return &Error{Kind: KindInput, Step: "app", Err: err}
+		}
+	}
+	var all error
+	for _, app := range apps {
+		all = errors.Join(all, d.Reconcile(ctx, app, wait))
+	}
+	return all
 }
 
 // Apps lists the apps that have state on this host.

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"github.com/nap-paas/nap/registry"
 	"io"
 	"math/big"
 	"net"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/internal/sandbox"
+	"github.com/nap-paas/nap/registry"
 )
 
 // ociPusher uploads blobs and manifests to a machine's registry over the

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/nap-paas/nap/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nap-paas/nap/internal/atomicfile"
 )
 
 // Release statuses in release.json.

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"github.com/nap-paas/nap/internal/naptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nap-paas/nap/internal/naptest"
 	"github.com/nap-paas/nap/internal/sandbox"
 	"github.com/nap-paas/nap/unit"
 )

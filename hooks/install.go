@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/nap-paas/nap/internal/atomicfile"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/nap-paas/nap/internal/atomicfile"
 )
 
 // Change is one file an install wrote or would write.

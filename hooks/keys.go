@@ -5,11 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"github.com/nap-paas/nap/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"github.com/nap-paas/nap/internal/sh"
 	"github.com/nap-paas/nap/render"
 )

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/nap-paas/nap/deploy"
 	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/render"
 )
 

@@ -2,8 +2,10 @@ package render
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/unit"
 )
 
 // Check reports what Render would refuse (err) and, when it would not, what
@@ -30,4 +32,25 @@ func Check(img *dockerfile.Image, cfg *Config) (warnings []string, err error) {
 			"%s: VOLUME %s: data written there is lost on every redeploy (each release runs new containers); keep state in a database or on the host", file, QuoteName(v)))
 	}
 	return append(warnings, p.warnings...), nil
+}
+
+// CheckRelease is Check, then Render of rel down to every unit's bytes,
+// which validates what Check does not: what `nap-render check` reports.
+// A rel without a revision is checked with a placeholder one.
+func CheckRelease(img *dockerfile.Image, cfg *Config, rel Release) (warnings []string, files []*unit.File, err error) {
+	if warnings, err = Check(img, cfg); err != nil {
+		return nil, nil, err
+	}
+	if rel.Rev == "" {
+		rel.Rev = strings.Repeat("0", 40)
+	}
+	if files, err = Render(img, cfg, rel); err != nil {
+		return nil, nil, err
+	}
+	for _, f := range files {
+		if _, err := unit.Marshal(f); err != nil {
+			return nil, nil, err
+		}
+	}
+	return warnings, files, nil
 }

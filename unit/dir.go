@@ -100,3 +100,18 @@ func isUnitFileName(n string) bool {
 	}
 	return false
 }
+
+// MarshalAll is files one after the other on one stream, each after a
+// "### NAME" line: how `nap-render render` shows a release without -o.
+func MarshalAll(files []*File) ([]byte, error) {
+	var b bytes.Buffer
+	for _, f := range files {
+		data, err := Marshal(f)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("### " + f.Name + "\n")
+		b.Write(data)
+	}
+	return b.Bytes(), nil
+}

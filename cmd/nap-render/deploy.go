@@ -2,61 +2,142 @@ package main
 
 import (
 	"context"
-	"errors"
-	"github.com/nap-paas/nap/source"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/nap-paas/nap/deploy"
+	"github.com/nap-paas/nap/internal/cli"
 )
 
 func init() {
-	register("deploy", command{
-		summary: "deploy APP --rev REV (in a bare repo) or deploy [APPDIR]: build, start, switch",
-		run:     runDeploy,
-	})
+	commands["deploy"] = &cli.Command{
+		Synopsis: "APP --rev REV [--git-dir DIR] | deploy [APPDIR]",
+		Summary:  "deploy APP --rev REV (in a bare repo) or deploy [APPDIR]: build, start, switch",
+		Args:     [2]int{0, 1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			rev := fs.String("rev", "", "full commit id to deploy (bare-repo form)")
+			gitDir := fs.String("git-dir", "", "the app's repository (default: $GIT_DIR, or the current directory)")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				d.Env = os.Environ()
+				if *rev == "" {
+					return d.DeployWorkTree(context.Background(), first(c.Args))
+				} else if len(c.Args) != 1 {
+					return usageErr("deploy --rev REV needs the APP name")
+				}
+				return d.Deploy(context.Background(), c.Args[0], *gitDir, *rev)
+			}
+		}),
+	}
+	commands["rollback"] = &cli.Command{
+		Synopsis: "APP [REV]",
+		Summary:  "rollback APP [REV]: make a stored release current again, without a build",
+		Args:     [2]int{1, 2},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				return d.Rollback(context.Background(), c.Args[0], append(c.Args, "")[1])
+			}
+		}),
+	}
+	commands["destroy"] = &cli.Command{
+		Synopsis: "APP",
+		Summary:  "destroy APP: remove every unit, container, announcement and release of APP",
+		Args:     [2]int{1, 1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			return func(c *cli.Call, d *deploy.Deployer) error { return d.Destroy(context.Background(), c.Args[0]) }
+		}),
+	}
+	commands["reconcile"] = &cli.Command{
+		Synopsis: "[--wait] [APP…]",
+		Summary:  "reconcile [--wait] [APP…]: finish or undo what a killed deploy or rollback left (every app: at boot)",
+		Args:     [2]int{0, -1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			wait := fs.Bool("wait", false, "wait for a running deploy of the app to end first (what a deploy's guard does)")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				return d.ReconcileAll(context.Background(), c.Args, *wait)
+			}
+		}),
+	}
+	commands["plan"] = &cli.Command{
+		Synopsis: "APP [--rev REV] [--git-dir DIR]",
+		Summary:  "plan APP [--rev REV]: what the scheduler holds vs what deploy would submit; exit 4 when changes are pending",
+		Args:     [2]int{1, 1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			rev := fs.String("rev", "", "revision to plan (default: the current release)")
+			gitDir := fs.String("git-dir", "", "the app's repository (default: $GIT_DIR, or the current directory)")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				p, err := d.Plan(context.Background(), c.Args[0], *gitDir, *rev)
+				if err != nil {
+					return err
+				}
+				if err := p.WriteText(c.Stdout); err != nil || !p.Pending() {
+					return err
+				}
+				return cli.Silent(exitPending)
+			}
+		}),
+	}
+	commands["status"] = &cli.Command{
+		Synopsis: "APP [--json]",
+		Summary:  "status APP [--json]: releases, units and their states, endpoints",
+		Args:     [2]int{1, 1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			asJSON := fs.Bool("json", false, "print JSON")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				d.Out = c.Stderr // progress lines (a reconcile) stay out of the report
+				st, err := d.Status(context.Background(), c.Args[0])
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					return writeJSON(c, st)
+				}
+				return st.WriteText(c.Stdout)
+			}
+		}),
+	}
 }
 
-func runDeploy(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("deploy", "deploy APP --rev REV [--git-dir DIR] [--config F] | deploy [APPDIR]", stderr)
-	var df deployFlags
-	df.register(fs)
-	rev := fs.String("rev", "", "full commit id to deploy (bare-repo form)")
-	gitDir := fs.String("git-dir", "", "the app's repository (default: $GIT_DIR, or the current directory)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usageErr("deploy takes one APP or APPDIR, got %d arguments", len(pos))
-	}
-	var app string
-	if *rev != "" {
-		if len(pos) != 1 {
-			return usageErr("deploy --rev REV needs the APP name")
-		}
-		app = pos[0]
-	} else {
-		// deploy [APPDIR]: the app is the directory's name, REV its HEAD.
-		dir := "."
-		if len(pos) == 1 {
-			dir = pos[0]
-		}
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		app = filepath.Base(abs)
-		if *gitDir, *rev, err = source.WorkTree(abs); err != nil {
-			if errors.Is(err, source.ErrNoHead) {
-				return usageErr("%v", err)
+// deployer is the setup of a command that drives a deploy.Deployer: the
+// flags every such command has, then the command's own.
+func deployer(setup func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error) func(*flag.FlagSet) func(*cli.Call) error {
+	return func(fs *flag.FlagSet) func(*cli.Call) error {
+		config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
+		timeout := fs.Duration("tool-timeout", 0, "bound on each systemctl/fleetctl call (default 1m)")
+		do := setup(fs)
+		return func(c *cli.Call) error {
+			d, err := newDeployer(*config, *timeout, c.Stdout)
+			if err != nil {
+				return err
 			}
-			return &exitError{exitEnv, err}
+			return do(c, d)
 		}
 	}
-	d, err := df.deployer(stdout)
+}
+
+func newDeployer(config string, timeout time.Duration, out io.Writer) (*deploy.Deployer, error) {
+	op, err := deploy.LoadOperator(config)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d.Env = os.Environ()
-	return deployErr(d.Deploy(context.Background(), app, *gitDir, *rev))
+	d := &deploy.Deployer{Operator: op, Out: out, ToolTimeout: timeout}
+	if self, err := selfPath(); err == nil && standalone {
+		d.Guard = []string{self, "reconcile", "--wait"}
+		if config != "" {
+			d.Guard = append(d.Guard, "--config", config)
+		}
+	}
+	return d, nil
+}
+
+// selfPath is this binary's absolute path with symlinks resolved, as hooks,
+// units and authorized_keys must name it.
+func selfPath() (string, error) {
+	p, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(p)
 }

@@ -94,7 +94,7 @@ func TestDeployRejectsHostileInput(t *testing.T) {
 		{[]string{"rollback", "../x"}, exitInput, "invalid app name"},
 		{[]string{"destroy", "a b"}, exitInput, "invalid app name"},
 		{[]string{"rollback", "hello", "abc"}, exitInput, "too short"},
-		{[]string{"destroy"}, exitUsage, "destroy takes one APP"},
+		{[]string{"destroy"}, exitUsage, "want APP"},
 		{[]string{"plan", "hello"}, exitInput, "no current release"},
 	} {
 		code, out := napCLI(append(tc.args, "--config", cfg)...)
@@ -111,11 +111,36 @@ func TestDeployRejectsHostileInput(t *testing.T) {
 // this executable again, which here is the test binary (running every test
 // again, each starting guards of its own).
 func TestNoGuardOutsideTheBinary(t *testing.T) {
-	d, err := (&deployFlags{config: "/dev/null"}).deployer(io.Discard)
+	d, err := newDeployer("/dev/null", 0, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Guard != nil {
 		t.Errorf("Guard = %q in a test binary", d.Guard)
+	}
+}
+
+// check APP --rev REV inside the bare repository checks the tree of REV,
+// exported as a deploy exports it.
+func TestCheckRev(t *testing.T) {
+	bare, rev := deployRepo(t)
+	t.Setenv("GIT_DIR", bare)
+	if code, out := napCLI("check", "hello", "--rev", rev, "--config", "/dev/null"); code != 0 || out != "hello: ok (3 units)\n" {
+		t.Errorf("check of a pushed commit: exit %d, %q", code, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"hello", "--rev", strings.Repeat("1", 40)}, exitInput, "1111111"},
+		{[]string{"hello", "--rev", "abc"}, exitUsage, "--rev"},
+		{[]string{"hello"}, exitUsage, "is not a directory"},
+		{[]string{"a b", "--rev", rev}, exitUsage, "--app"},
+	} {
+		code, out := napCLI(append(append([]string{"check"}, tc.args...), "--config", "/dev/null")...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("check %q: exit %d, %q; want %d and %q", tc.args, code, out, tc.code, tc.want)
+		}
 	}
 }

@@ -2,140 +2,124 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/hooks"
-	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/internal/cli"
 )
 
 func init() {
-	register("hooks", command{
-		summary: "hooks install: set up git push to deploy (shell or gitolite mode)",
-		run:     runHooks,
-	})
-}
-
-const hooksUsage = `usage:
-  nap-render hooks install --mode shell --home DIR [--config FILE]
-  nap-render hooks install --mode gitolite --gitolite-home DIR [--config FILE] [--print]
-  nap-render hooks pre-receive --mode shell|gitolite [--config FILE]   (run by git)
-
-install writes nap's pre-receive hook (and, for gitolite, enables LOCAL_CODE in
+	commands["hooks"] = &cli.Command{
+		Synopsis: "install --mode shell --home DIR | install --mode gitolite --gitolite-home DIR [--print] | pre-receive --mode shell|gitolite",
+		Summary:  "hooks install: set up git push to deploy (shell or gitolite mode)",
+		Help: `install writes nap's pre-receive hook (and, for gitolite, enables LOCAL_CODE in
 .gitolite.rc, then runs gitolite setup --hooks-only), printing what it changed.
 --print shows the changes without writing anything. --config is baked into the
-hook and passed to nap-render deploy.`
-
-func runHooks(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageErr("want a subcommand\n%s", hooksUsage)
+hook and passed to nap-render deploy. pre-receive is what git runs.`,
+		Args:  [2]int{1, 1},
+		Setup: setupHooks,
 	}
-	fs := flag.NewFlagSet("hooks "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, hooksUsage) }
+	commands["keys"] = &cli.Command{
+		Synopsis: "add NAME KEYFILE [--authorized-keys FILE]",
+		Summary:  "keys add NAME KEYFILE: let a user push with an ssh key",
+		Help: `Adds KEYFILE (one ssh public key) to the nap user's authorized_keys as
+  restrict,command="/path/nap-render shell NAME" KEY NAME
+so that the key can do nothing but push and fetch apps. Run it as the nap user.
+Idempotent; the file is replaced atomically with mode 0600.`,
+		Args: [2]int{3, 3},
+		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
+			authorized := fs.String("authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
+			return func(c *cli.Call) error {
+				if c.Args[0] != "add" {
+					return usageErr("unknown subcommand %q: want keys add NAME KEYFILE", c.Args[0])
+				}
+				self, err := selfPath()
+				if err != nil {
+					return err
+				}
+				said, err := hooks.AddUser(*authorized, self, c.Args[1], c.Args[2])
+				if err == nil {
+					fmt.Fprintln(c.Stdout, said)
+				}
+				return err
+			}
+		},
+	}
+	commands["shell"] = &cli.Command{
+		Synopsis: "NAME",
+		Summary:  "the ssh forced command: serve git push/fetch of apps (reads SSH_ORIGINAL_COMMAND)",
+		Help: `The ssh forced command that "nap-render keys add" writes into authorized_keys.
+NAME is the pusher. Serves git-receive-pack (push; the first push creates the
+app), git-upload-pack and git-upload-archive (fetch) of $HOME/repos/APP.git,
+where APP is checked by nap's app-name rule. Anything else is refused.`,
+		Args: [2]int{1, 1},
+		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
+			return func(c *cli.Call) error {
+				s := hooks.Session{User: c.Args[0], Command: os.Getenv("SSH_ORIGINAL_COMMAND"), Home: hooks.Home(os.Getenv("HOME")),
+					Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: c.Stderr}
+				err := s.Serve(context.Background())
+				if ge := (*hooks.ExitError)(nil); errors.As(err, &ge) {
+					return cli.Silent(ge.Code) // git said why
+				}
+				return err
+			}
+		},
+	}
+}
+
+func setupHooks(fs *flag.FlagSet) func(*cli.Call) error {
 	mode := fs.String("mode", "", "shell or gitolite")
 	home := fs.String("home", "", "shell mode: the nap user's home")
 	gitoliteHome := fs.String("gitolite-home", "", "gitolite mode: the gitolite user's home")
 	config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
 	printOnly := fs.Bool("print", false, "gitolite mode: show the changes, write nothing")
-	switch args[0] {
-	case "-h", "--help":
-		fmt.Fprintln(stderr, hooksUsage)
-		return nil
-	case "install", "pre-receive":
-	default:
-		return usageErr("unknown subcommand %q\n%s", args[0], hooksUsage)
-	}
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usageErr("unexpected argument %q\n%s", pos[0], hooksUsage)
-	}
-	if *config != "" {
-		if *config, err = filepath.Abs(*config); err != nil {
-			return &exitError{exitEnv, err}
+	return func(c *cli.Call) error {
+		var flags []string
+		if *config != "" {
+			abs, err := filepath.Abs(*config)
+			if err != nil {
+				return err
+			}
+			flags = []string{"--config", abs}
 		}
-	}
-	if args[0] == "pre-receive" {
-		return preReceive(hooks.Mode(*mode), *config, stdout, stderr)
-	}
-	self, err := selfPath()
-	if err != nil {
-		return &exitError{exitEnv, err}
-	}
-	var flags []string
-	if *config != "" {
-		flags = []string{"--config", *config}
-	}
-	script, err := hooks.HookScript(self, hooks.Mode(*mode), flags)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	op, err := readOperator(*config)
-	if err != nil {
-		return err
-	}
-	o := hooks.InstallOptions{Mode: hooks.Mode(*mode), Home: *home, Hook: script, MaxPush: op.Limits.MaxTree, DryRun: *printOnly}
-	switch o.Mode {
-	case hooks.ModeShell:
-		if *home == "" || *gitoliteHome != "" || *printOnly {
-			return usageErr("shell mode takes --home DIR (not --gitolite-home or --print)")
+		op, err := deploy.LoadOperator(*config)
+		if err != nil {
+			return err
 		}
-	default: // gitolite: HookScript accepted no other mode
-		if *gitoliteHome == "" || *home != "" {
-			return usageErr("gitolite mode takes --gitolite-home DIR (not --home)")
+		self, err := selfPath()
+		if err != nil {
+			return err
 		}
-		o.Home = *gitoliteHome
+		m := hooks.Mode(*mode)
+		if m != hooks.ModeShell && m != hooks.ModeGitolite {
+			return usageErr("--mode: want shell or gitolite, got %q", *mode)
+		}
+		switch c.Args[0] {
+		case "pre-receive":
+			h := hooks.Hook{Mode: m, Operator: op, Deploy: []string{self, "deploy"}, DeployFlags: flags,
+				Env: os.Environ(), Stdin: os.Stdin, Stdout: c.Stdout, Stderr: c.Stderr}
+			return cli.Exit(exitInput, h.Run(context.Background())) // any error rejects the push
+		case "install":
+		default:
+			return usageErr("unknown subcommand %q: want install or pre-receive", c.Args[0])
+		}
+		// A home flag per mode: no home is ever set up for the wrong mode.
+		dir, other, dry := *home, *gitoliteHome, *printOnly && m == hooks.ModeShell
+		if m == hooks.ModeGitolite {
+			dir, other = other, dir
+		}
+		if dir == "" || other != "" || dry {
+			return usageErr("shell mode takes --home DIR, gitolite mode --gitolite-home DIR (and --print)")
+		}
+		o := hooks.InstallOptions{Mode: m, Home: dir, MaxPush: op.Limits.MaxTree, DryRun: *printOnly}
+		if o.Hook, err = hooks.HookScript(self, m, flags); err != nil {
+			return err
+		}
+		return envErr(hooks.Install(o, c.Stdout))
 	}
-	if err := hooks.Install(o, stdout); err != nil {
-		return &exitError{exitEnv, err}
-	}
-	return nil
-}
-
-// preReceive is what the installed hook runs: git's updates on stdin, the
-// repository as the working directory.
-func preReceive(mode hooks.Mode, config string, stdout, stderr io.Writer) error {
-	if mode != hooks.ModeShell && mode != hooks.ModeGitolite {
-		return usageErr("--mode: want shell or gitolite, got %q", mode)
-	}
-	updates, err := hooks.ParseUpdates(os.Stdin)
-	if err != nil {
-		return &exitError{exitInput, err}
-	}
-	r, err := hooks.HookReceiver(mode, os.Environ(), stdout, stderr)
-	if err != nil {
-		return &exitError{exitEnv, err}
-	}
-	// gitolite-admin and repositories that are not apps never deploy.
-	if render.ValidApp(r.App) != nil {
-		return nil
-	}
-	op, err := readOperator(config)
-	if err != nil {
-		return err
-	}
-	self, err := selfPath()
-	if err != nil {
-		return &exitError{exitEnv, err}
-	}
-	r.DeployBranch = op.DeployBranch
-	r.Deploy = []string{self, "deploy"}
-	r.Current = func() string {
-		cur, _ := deploy.NewAppState(op.State, r.App).Current()
-		return cur
-	}
-	if config != "" {
-		r.DeployFlags = []string{"--config", config}
-	}
-	if err := r.Receive(context.Background(), updates); err != nil {
-		return &exitError{exitInput, err}
-	}
-	return nil
 }

@@ -3,8 +3,6 @@ package driver
 import (
 	"context"
 	"errors"
-	"github.com/nap-paas/nap/internal/atomicfile"
-	"github.com/nap-paas/nap/unit"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nap-paas/nap/internal/atomicfile"
+	"github.com/nap-paas/nap/unit"
 )
 
 const cmdWaitDelay = 2 * time.Second

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"flag"
@@ -20,7 +20,7 @@ func TestParseFlags(t *testing.T) {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		rev := fs.String("rev", "", "")
-		pos, err := parseFlags(fs, strings.Fields(tc.args))
+		pos, err := ParseFlags(fs, strings.Fields(tc.args))
 		if err != nil || strings.Join(pos, " ") != tc.pos || *rev != tc.rev {
 			t.Errorf("%q: positional %q, --rev %q, %v; want %q, %q", tc.args, pos, *rev, err, tc.pos, tc.rev)
 		}

@@ -1,0 +1,37 @@
+package announce
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Flags defines on fs the flags of `nap-render announce register|withdraw`
+// (what the discovery units render writes), filling c. The function it
+// returns finishes c once fs is parsed.
+func (c *Config) Flags(fs *flag.FlagSet) func() error {
+	var api, endpoints string
+	var ttl int
+	fs.StringVar(&c.DockerSocket, "docker-socket", "/var/run/docker.sock", "dockerd's API socket")
+	fs.StringVar(&api, "etcd", "v2", "etcd's API: v2 or v3")
+	fs.StringVar(&endpoints, "endpoints", "http://127.0.0.1:2379", "etcd client URLs, comma-separated")
+	fs.IntVar(&ttl, "ttl", 60, "the key's TTL in seconds (refreshed every TTL/3)")
+	fs.StringVar(&c.Key, "key", "", "the key to write")
+	fs.StringVar(&c.Container, "container", "", "the instance's container")
+	fs.StringVar(&c.Host, "host", "", "the announced host")
+	fs.StringVar(&c.Primary, "primary", "", "the container port announced as \"port\"")
+	fs.Func("port", "a container port listed in \"ports\" (repeatable)", func(s string) error {
+		c.Ports = append(c.Ports, s)
+		return nil
+	})
+	fs.StringVar(&c.Release, "release", "", "the release's revision")
+	fs.StringVar(&c.Probe, "probe", "tcp", "what answering means: tcp, health or none")
+	return func() error {
+		if api != "v2" && api != "v3" {
+			return fmt.Errorf("--etcd: want v2 or v3, got %q", api)
+		}
+		c.V3, c.Endpoints, c.TTL = api == "v3", strings.Split(endpoints, ","), time.Duration(ttl)*time.Second
+		return nil
+	}
+}
