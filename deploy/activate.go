@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/render"
 )
 
@@ -13,7 +14,7 @@ import (
 // release, waits until it serves, switches `current`, and retires the old
 // release. Before the switch, any failure stops the new release and leaves
 // `current` as it was.
-func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) error {
+func (s *session) activate(ctx context.Context, rel *store.Release, files []UnitFile) error {
 	rev := rel.Revision
 	s.settled = false
 	cur, err := s.st.Current()
@@ -66,7 +67,7 @@ func (s *session) activate(ctx context.Context, rel *Release, files []UnitFile) 
 	// what fails is reported and finished by reconcile (the guard, or the
 	// next command), never a reason to reject.
 	s.d.say("Switched %s to %s", s.app, short(rev))
-	if err := s.st.SetStatus(rev, StatusDeployed); err != nil {
+	if err := s.st.SetStatus(rev, store.StatusDeployed); err != nil {
 		s.d.say("Could not record %s as deployed (%v); the next command on %s does", short(rev), err, s.app)
 		return nil
 	}
@@ -96,7 +97,7 @@ func (s *session) abort(ctx context.Context, rev, cur string, cause error) error
 			s.d.say("Could not stop everything of %s (%v); it is removed in the background", short(rev), err)
 			return cause
 		}
-		s.st.SetStatus(rev, StatusFailed)
+		s.st.SetStatus(rev, store.StatusFailed)
 	}
 	s.settled = true
 	return cause

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nap-paas/nap/internal/naptest"
 	"github.com/nap-paas/nap/internal/sandbox"
 )
 
@@ -22,13 +23,13 @@ import (
 func TestCrashConsistency(t *testing.T) {
 	t.Parallel() // each on machines of its own: the package is make test's longest
 	s := newSite(t, t.TempDir())
-	m, bin := s.m, s.bin
+	m, bin := s.M, naptest.Bin
 	hello := readFile(t, "../examples/hello/main.go")
 	variant := func(greeting string) map[string]string {
 		return map[string]string{"main.go": strings.Replace(hello, `"hello from %s`, `"`+greeting+` from %s`, 1)}
 	}
 
-	rev1 := s.app.commit("one", nil)
+	rev1 := s.commit("one", nil)
 	if _, code := s.deploy(rev1); code != 0 {
 		t.Fatalf("first deploy: exit %d", code)
 	}
@@ -39,6 +40,7 @@ func TestCrashConsistency(t *testing.T) {
 	var killedAt time.Time
 	killAt := func(t *testing.T, rev, line string, ready func() bool, power bool) {
 		t.Helper()
+		s := s.For(t)
 		if ready == nil {
 			ready = func() bool { return s.sh("grep -c -F -e '"+line+"' /tmp/deploy.log || true") != "0" }
 		}
@@ -48,7 +50,7 @@ func TestCrashConsistency(t *testing.T) {
 			defer close(done)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " deploy hello --rev " + rev + " --git-dir " + s.app.bare + " --config " + s.config + " > /tmp/deploy.log 2>&1"}})
+			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " deploy hello --rev " + rev + " --git-dir " + s.app.Bare + " --config " + s.config + " > /tmp/deploy.log 2>&1"}})
 		}()
 		deadline := time.Now().Add(3 * time.Minute)
 		for !ready() {
@@ -78,6 +80,7 @@ func TestCrashConsistency(t *testing.T) {
 	// app serves want alone.
 	settled := func(t *testing.T, want, gone string) {
 		t.Helper()
+		s := s.For(t)
 		deadline := time.Now().Add(30 * time.Second)
 		for s.sh("test -e /var/lib/nap/hello/deploying && echo yes") == "yes" || loaded(gone) != "0" {
 			if time.Now().After(deadline) {
@@ -138,9 +141,9 @@ func TestCrashConsistency(t *testing.T) {
 		{"-----> Building", "build"},
 		{"-----> Starting", "started"},
 	} {
-		rev := s.app.commit(step.what, variant(fmt.Sprintf("hi %d", i)))
+		rev := s.commit(step.what, variant(fmt.Sprintf("hi %d", i)))
 		t.Run("killed at "+step.what+": the previous release serves", func(t *testing.T) {
-			s.t = t
+			s := s.For(t)
 			killAt(t, rev, step.line, nil, false)
 			settled(t, rev1, rev)
 			if got := status(rev); got != "failed" && got != "" {
@@ -151,9 +154,9 @@ func TestCrashConsistency(t *testing.T) {
 			}
 		})
 	}
-	rev2 := s.app.commit("two", variant("hello two"))
+	rev2 := s.commit("two", variant("hello two"))
 	t.Run("killed once announced: the previous release serves", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		killAt(t, rev2, "announced", func() bool {
 			return s.sh("ETCDCTL_API=2 etcdctl ls /services/hello/web 2>/dev/null | grep -c "+rev2[:12]+" || true") != "0"
 		}, false)
@@ -184,7 +187,6 @@ func TestCrashConsistency(t *testing.T) {
 			}
 		}
 		t.Run("killed at "+step.what+": the new release serves", func(t *testing.T) {
-			s.t = t
 			killAt(t, rev2, step.line, nil, false)
 			settled(t, rev2, rev1)
 			if got := status(rev2); got != "deployed" {
@@ -199,9 +201,9 @@ func TestCrashConsistency(t *testing.T) {
 		t.Errorf("%d of %d requests failed while deploys were killed", failures.Load(), requests.Load())
 	}
 
-	rev3 := s.app.commit("three", variant("hey"))
+	rev3 := s.commit("three", variant("hey"))
 	t.Run("power cut once started, then a boot: only the previous release comes back", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		killAt(t, rev3, "started", func() bool { return loaded(rev3) != "0" }, true)
 		if s.sh("test -e /var/lib/nap/hello/deploying && echo yes") != "yes" {
 			t.Fatal("no intent left: the power cut came too late to test anything")
@@ -238,7 +240,7 @@ func TestCrashConsistency(t *testing.T) {
 		settled(t, rev2, rev3)
 	}
 	t.Run("registry down, then the container crashes: it restarts from the local image", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		s.sh("systemctl stop docker-registry.service")
 		defer s.sh("systemctl start docker-registry.service")
 		s.sh("docker kill hello.web." + rev2[:12] + ".1")
@@ -248,12 +250,12 @@ func TestCrashConsistency(t *testing.T) {
 		}
 	})
 	t.Run("dockerd restarted", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		s.sh("systemctl restart docker.service")
 		back(t, "a docker restart")
 	})
 	t.Run("etcd restarted", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		s.sh("systemctl restart etcd.service")
 		back(t, "an etcd restart")
 	})
@@ -269,9 +271,9 @@ func TestCrashConsistency(t *testing.T) {
 		{"docker's disk full", "mkdir -p /var/lib/docker/tmp && mount -t tmpfs -o size=1m tmpfs /var/lib/docker/tmp", "umount /var/lib/docker/tmp",
 			"the build machine's disk is full (no space left on device)"},
 	} {
-		rev := s.app.commit(tc.name, variant(fmt.Sprintf("howdy %d", i)))
+		rev := s.commit(tc.name, variant(fmt.Sprintf("howdy %d", i)))
 		t.Run(tc.name+" during the build: exit 3 naming it", func(t *testing.T) {
-			s.t = t
+			s := s.For(t)
 			s.sh(tc.fault)
 			defer s.sh(tc.undo)
 			out, code := s.deploy(rev)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/etcd"
 	"github.com/nap-paas/nap/registry"
@@ -123,10 +124,10 @@ type session struct {
 	d     *Deployer
 	app   string
 	cfg   *render.Config
-	st    AppState
+	st    store.App
 	drv   Driver
 	etcd  *etcd.Client
-	lock  *Lock
+	lock  *store.Lock
 	start time.Time
 	// intent: this session recorded an Intent; settled: nothing of it is
 	// left to finish or undo, so close removes it.
@@ -147,16 +148,16 @@ func (d *Deployer) openLock(ctx context.Context, app string, wait bool) (*sessio
 	if err != nil {
 		return nil, err
 	}
-	st := NewAppState(cfg.Operator.State, app)
-	l, err := lock(st.Dir, wait)
-	if errors.Is(err, ErrLocked) && st.interrupted() {
+	st := store.NewApp(cfg.Operator.State, app)
+	l, err := store.Acquire(st.Dir, wait)
+	if errors.Is(err, ErrLocked) && st.Interrupted() {
 		// The holder is the guard of a deploy that died, cleaning up:
 		// wait for it rather than refuse.
 		d.say("Waiting for the clean-up of an interrupted deploy of %s", app)
-		l, err = lockWithin(st.Dir, time.Minute)
+		l, err = store.AcquireWithin(st.Dir, time.Minute)
 	}
 	if err != nil {
-		return nil, err
+		return nil, &Error{Kind: KindEnv, Step: "lock", Err: err}
 	}
 	s := &session{d: d, app: app, cfg: cfg, st: st, drv: d.driver(&cfg.Operator), etcd: d.etcd(&cfg.Operator), lock: l, start: time.Now()}
 	if err := s.reconcile(ctx); err != nil {
@@ -172,7 +173,7 @@ func (d *Deployer) openLock(ctx context.Context, app string, wait bool) (*sessio
 func (s *session) close() {
 	if s.intent && s.settled {
 		if err := s.st.ClearIntent(); err != nil {
-			s.d.say("Could not remove %s (%v); the next command on %s clears it", s.st.intentPath(), err, s.app)
+			s.d.say("Could not remove %s (%v); the next command on %s clears it", s.st.IntentPath(), err, s.app)
 		}
 	}
 	s.lock.Unlock()
@@ -185,7 +186,7 @@ func (s *session) intend(rev string) error {
 	if err != nil {
 		return envErr("read current", "%v", err)
 	}
-	in := Intent{Release: rev, Previous: cur, PID: os.Getpid(), Started: time.Now().UTC()}
+	in := store.Intent{Release: rev, Previous: cur, PID: os.Getpid(), Started: time.Now().UTC()}
 	if err := s.st.WriteIntent(in); err != nil {
 		return envErr("record the deploy", "%v", err)
 	}
@@ -231,7 +232,7 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 		// that did keeps it until Prune removes the release.
 		if !released {
 			if _, err := s.st.Release(rev); err != nil {
-				removeAll(s.st.SrcDir(rev))
+				store.RemoveAll(s.st.SrcDir(rev))
 			}
 		}
 	}()
@@ -249,8 +250,8 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 	if err != nil {
 		return err
 	}
-	rel := &Release{Revision: rev, Time: time.Now().UTC(), ImageDigest: digest, Instances: rendered.instances, Status: StatusPending}
-	if old, err := s.st.Release(rev); err == nil && old.Status == StatusDeployed {
+	rel := &store.Release{Revision: rev, Time: time.Now().UTC(), ImageDigest: digest, Instances: rendered.instances, Status: store.StatusPending}
+	if old, err := s.st.Release(rev); err == nil && old.Status == store.StatusDeployed {
 		rel.Time = old.Time // a redeploy of a release keeps its place in history
 	}
 	cur, _ := s.st.Current()

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/nap-paas/nap/deploy/driver"
+	"github.com/nap-paas/nap/deploy/store"
 )
 
 // Kind says whose fault a failure is; the CLI maps it to an exit code.
@@ -49,7 +50,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // ErrLocked is returned (inside an *Error of KindEnv) when another deploy,
 // rollback or destroy of the app holds its lock.
-var ErrLocked = errors.New("another deploy, rollback or destroy of this app is running; try again when it has finished")
+var ErrLocked = store.ErrLocked
 
 func envErr(step string, format string, a ...any) *Error {
 	return &Error{Kind: KindEnv, Step: step, Err: fmt.Errorf(format, a...)}

@@ -27,7 +27,6 @@ discovery: {etcd: v2, host: 127.0.0.1, ttl: 15}
 func TestFleetMachine(t *testing.T) {
 	t.Parallel() // each on machines of its own: the package is make test's longest
 	dir := t.TempDir()
-	bin := naptest.Bin // InstallNapRender puts the one build there
 	bindir := filepath.Join(dir, "bin")
 	must(t, os.MkdirAll(bindir, 0o755))
 	if out, err := exec.Command("go", "build", "-o", filepath.Join(bindir, "fleetctl"), "./testdata/fleetctl").CombinedOutput(); err != nil {
@@ -35,14 +34,14 @@ func TestFleetMachine(t *testing.T) {
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fleetConfig), 0o644))
 	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
-	naptest.InstallNapRender(t, m)
+	host := naptest.New(t, m)
 
 	for _, n := range []int{1, 10} {
 		t.Run(fmt.Sprintf("%d instances", n), func(t *testing.T) {
 			sub := t.TempDir()
 			m.Share(t, sub)
 			log := filepath.Join(sub, "fleetctl.log")
-			s := &site{t: t, m: m, bin: bin, config: filepath.Join(dir, "config.yaml"), app: newApp(t, sub), env: []string{
+			s := &site{Host: host.For(t), config: filepath.Join(dir, "config.yaml"), app: newApp(t, sub), env: []string{
 				"PATH=" + bindir + ":/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
 				"FLEET_STANDIN_STATE=/var/lib/fleet-standin-" + fmt.Sprint(n),
 				fmt.Sprintf("FLEET_STANDIN_MACHINES=%d", n),
@@ -64,7 +63,7 @@ func TestFleetMachine(t *testing.T) {
 				return c
 			}
 			nap := fmt.Sprintf("instances: %d\n", n)
-			rev1 := s.app.commit("one", map[string]string{"nap.yaml": nap})
+			rev1 := s.commit("one", map[string]string{"nap.yaml": nap})
 			if _, code := s.deploy(rev1); code != 0 {
 				t.Fatalf("deploy: exit %d", code)
 			}
@@ -80,7 +79,7 @@ func TestFleetMachine(t *testing.T) {
 				t.Errorf("an unchanged redeploy submitted, stopped or destroyed units: %v", c)
 			}
 
-			rev2 := s.app.commit("two", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello again from %s`, 1)})
+			rev2 := s.commit("two", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello again from %s`, 1)})
 			if _, code := s.deploy(rev2); code != 0 {
 				t.Fatalf("redeploy: exit %d", code)
 			}
@@ -93,7 +92,7 @@ func TestFleetMachine(t *testing.T) {
 			if out, code := s.nap("plan", "hello"); code != 0 || !strings.Contains(out, "nothing to do") {
 				t.Errorf("plan after deploy: exit %d", code)
 			}
-			if out, code := s.nap("plan", "hello", "--rev", rev1, "--git-dir", s.app.bare); code != 4 || !strings.Contains(out, "submit hello.web."+rev1[:12]+"@.service") {
+			if out, code := s.nap("plan", "hello", "--rev", rev1, "--git-dir", s.app.Bare); code != 4 || !strings.Contains(out, "submit hello.web."+rev1[:12]+"@.service") {
 				t.Errorf("plan --rev of the old release: exit %d, want 4 and a submit", code)
 			}
 			calls()
@@ -135,7 +134,7 @@ func (s *site) checkAll(t *testing.T, n int, rev string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	kvs, err := s.m.Etcd().V2().List(ctx, "/services/hello/web")
+	kvs, err := s.M.Etcd().V2().List(ctx, "/services/hello/web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,17 +157,16 @@ func (s *site) checkAll(t *testing.T, n int, rev string) {
 // (rolled back to above) keeps answering.
 func (s *site) fleetctlFaults(t *testing.T, dir, bindir, nap string) {
 	cur := s.current()
-	rev := s.app.commit("three", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello three from %s`, 1)})
+	rev := s.commit("three", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello three from %s`, 1)})
 	failure := "Error creating units: googleapi: Error 503: fleet server unable to communicate with etcd"
 	faults := toolFaults(t, dir, "fleetctl", filepath.Join(bindir, "fleetctl"), "hello.web."+rev[:12]+"@", failure)
-	defer func() { s.t = t }()
 	for _, f := range []fault{
 		{"fleetctl missing", faults.missing, nil, []string{"build: fleetctl is not installed"}},
 		{"fleetctl failing on start", faults.failing, nil, []string{"start: fleetctl start --no-block hello.web." + rev[:12] + "@1.service", failure}},
 		{"fleetctl hanging on start", faults.hanging, []string{"--tool-timeout", "5s"}, []string{"start: fleetctl start --no-block hello.web." + rev[:12] + "@1.service", "timed out"}},
 	} {
 		t.Run(f.name, func(t *testing.T) {
-			s.t = t
+			s := s.For(t)
 			s.refused(t, f, rev, cur)
 			s.checkAll(t, 1, cur)
 			if got := s.sh(strings.Join(s.env, " ") + " " + bindir + "/fleetctl list-unit-files --no-legend --fields=unit | grep -c 'hello.web." + rev[:12] + "' || true; systemctl list-units --all --plain --no-legend 'hello.web." + rev[:12] + "*' | wc -l"); got != "0\n0" {

@@ -18,38 +18,21 @@ import (
 	"github.com/nap-paas/nap/internal/sh"
 )
 
-// app is a git repository (work tree + bare repository) in a shared
-// directory, holding a copy of examples/hello.
+// app is examples/hello in a repository on the test's side, its Dockerfile
+// shipping a binary built here.
 type app struct {
-	t          *testing.T
-	work, bare string
+	*naptest.AppRepo
 }
 
-func newApp(t *testing.T, dir string) *app {
-	a := &app{t: t, work: filepath.Join(dir, "work"), bare: filepath.Join(dir, "hello.git")}
-	must(t, exec.Command("cp", "-r", "../examples/hello", a.work).Run())
-	a.git(dir, "init", "-q", "--bare", a.bare)
-	a.git(a.work, "init", "-q")
-	return a
+func newApp(t testing.TB, dir string) *app {
+	return &app{naptest.NewAppRepo(t, dir, "../examples/hello")}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func (a *app) git(dir string, args ...string) string {
-	a.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		a.t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // scratchDockerfile ships a binary built outside: compiling Go inside a
@@ -59,66 +42,64 @@ const scratchDockerfile = "FROM scratch\nCOPY hello /hello\nEXPOSE 8080\nCMD [\"
 // commit writes files (path → content) into the work tree, builds the
 // static binary the Dockerfile copies, commits, pushes to the bare
 // repository and returns the commit id.
-func (a *app) commit(msg string, files map[string]string) string {
-	files2 := map[string]string{"Dockerfile": scratchDockerfile}
+func (a *app) commit(t testing.TB, msg string, files map[string]string) string {
+	t.Helper()
+	all := map[string]string{"Dockerfile": scratchDockerfile}
 	for p, c := range files {
-		files2[p] = c
+		all[p] = c
 	}
-	for p, c := range files2 {
-		must(a.t, os.WriteFile(filepath.Join(a.work, p), []byte(c), 0o644))
+	for p, c := range all {
+		must(t, os.WriteFile(filepath.Join(a.Work, p), []byte(c), 0o644))
 	}
 	build := exec.Command("go", "build", "-trimpath", "-o", "hello", ".")
-	build.Dir = a.work
+	build.Dir = a.Work
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 	if out, err := build.CombinedOutput(); err != nil {
-		a.t.Fatalf("go build hello: %v\n%s", err, out)
+		t.Fatalf("go build hello: %v\n%s", err, out)
 	}
-	a.git(a.work, "add", "-A")
-	a.git(a.work, "commit", "-q", "--allow-empty", "-m", msg)
-	rev := a.git(a.work, "rev-parse", "HEAD")
-	a.git(a.work, "push", "-q", "-f", a.bare, "HEAD:refs/heads/master")
-	return rev
+	return a.For(t).Commit(msg, nil)
 }
 
-// site is one simulated machine running nap-render with the systemd target.
+// site is one simulated machine running nap-render with the systemd target,
+// as root with the operator config in the shared directory.
 type site struct {
-	t      *testing.T
-	m      *sandbox.Machine
-	bin    string
+	*naptest.Host
 	config string
 	app    *app
 	env    []string // added to nap-render's environment
 	v3     bool     // announcements are read over etcd's v3 API
 }
 
+// For is the same site driven by t, a subtest.
+func (s *site) For(t testing.TB) *site {
+	c := *s
+	c.Host = s.Host.For(t)
+	return &c
+}
+
 func (s *site) nap(args ...string) (string, int) {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	argv := append([]string{s.bin}, args...)
-	argv = append(argv, "--config", s.config)
-	res, err := s.m.Run(ctx, sandbox.Cmd{Argv: argv, Env: s.env})
-	if err != nil {
-		s.t.Fatalf("nap-render %v: %v", args, err)
-	}
+	s.T().Helper()
+	argv := append(append([]string{naptest.Bin}, args...), "--config", s.config)
+	res := s.Try("root", s.env, argv...)
 	out := string(res.Stdout) + string(res.Stderr)
-	s.t.Logf("nap-render %s: exit %d\n%s", strings.Join(args, " "), res.Code, out)
+	s.T().Logf("nap-render %s: exit %d\n%s", strings.Join(args, " "), res.Code, out)
 	return out, res.Code
 }
 
-func (s *site) deploy(rev string) (string, int) {
-	return s.nap("deploy", "hello", "--rev", rev, "--git-dir", s.app.bare)
+// commit is app.commit driven by the site's test.
+func (s *site) commit(msg string, files map[string]string) string {
+	s.T().Helper()
+	return s.app.commit(s.T(), msg, files)
 }
 
+func (s *site) deploy(rev string) (string, int) {
+	return s.nap("deploy", "hello", "--rev", rev, "--git-dir", s.app.Bare)
+}
+
+// sh runs script as root and returns its trimmed output, whatever its exit.
 func (s *site) sh(script string) string {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := s.m.Exec(ctx, "sh", "-c", script)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return strings.TrimSpace(string(res.Stdout))
+	s.T().Helper()
+	return strings.TrimSpace(string(s.Try("root", nil, "sh", "-c", script).Stdout))
 }
 
 func (s *site) current() string {
@@ -128,9 +109,9 @@ func (s *site) current() string {
 // etcd is a client for the API the site's operator config announces on.
 func (s *site) etcd() *sandbox.Etcd {
 	if s.v3 {
-		return s.m.Etcd().V3()
+		return s.M.Etcd().V3()
 	}
-	return s.m.Etcd().V2()
+	return s.M.Etcd().V2()
 }
 
 // get resolves web instance 1's endpoint from etcd, then asks it.
@@ -144,31 +125,19 @@ func (s *site) get() (string, error) {
 	if len(kvs) == 0 {
 		return "", fmt.Errorf("no endpoint announced")
 	}
-	var a struct {
-		Host string
-		Port int
-	}
+	var a naptest.Announcement
 	if err := json.Unmarshal([]byte(kvs[0].Value), &a); err != nil {
 		return "", err
 	}
-	code, body, err := s.m.HTTPGet(fmt.Sprintf("%s:%d/", a.Host, a.Port))
-	if err != nil {
-		return "", err
-	}
-	if code != 200 {
-		return "", fmt.Errorf("status %d", code)
-	}
-	return body, nil
+	return s.Get(a)
 }
 
-// newSite builds nap-render and starts a machine (dockerd, the registry,
-// etcd with v2) running it with operatorConfig, for the app in dir.
+// newSite starts a machine (dockerd, the registry, etcd with v2) with
+// nap-render and operatorConfig, for the app in dir.
 func newSite(t *testing.T, dir string) *site {
-	bin := naptest.Bin // InstallNapRender puts the one build there
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(operatorConfig), 0o644))
 	m := sandbox.NewMachine(t, sandbox.Options{Docker: true, Registry: true, EtcdV2: true})
-	naptest.InstallNapRender(t, m)
-	return &site{t: t, m: m, bin: bin, config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir)}
+	return &site{Host: naptest.New(t, m), config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir)}
 }
 
 const operatorConfig = `target: systemd
@@ -185,11 +154,11 @@ func TestSystemdMachine(t *testing.T) {
 	t.Parallel() // each on machines of its own: the package is make test's longest
 	dir := t.TempDir()
 	s := newSite(t, dir)
-	m := s.m
+	m := s.M
 
-	rev1 := s.app.commit("one", nil)
+	rev1 := s.commit("one", nil)
 	t.Run("deploy", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		out, code := s.deploy(rev1)
 		if code != 0 {
 			t.Fatalf("deploy: exit %d", code)
@@ -216,7 +185,7 @@ func TestSystemdMachine(t *testing.T) {
 	})
 
 	t.Run("redeploy unchanged does not restart", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		unit := "hello.web." + rev1[:12] + "@1.service"
 		before := s.sh("systemctl show -p InvocationID --value " + unit)
 		if _, code := s.deploy(rev1); code != 0 {
@@ -227,9 +196,9 @@ func TestSystemdMachine(t *testing.T) {
 		}
 	})
 
-	rev2 := s.app.commit("two", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello again from %s`, 1)})
+	rev2 := s.commit("two", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello again from %s`, 1)})
 	t.Run("redeploy a change while a client asks every 50ms", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		var stop atomic.Bool
 		var mu sync.Mutex
 		var failures []string
@@ -267,9 +236,9 @@ func TestSystemdMachine(t *testing.T) {
 		}
 	})
 
-	rev3 := s.app.commit("crash", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), "func main() {", "func main() {\n\tos.Exit(1)", 1)})
+	rev3 := s.commit("crash", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), "func main() {", "func main() {\n\tos.Exit(1)", 1)})
 	t.Run("a release whose container exits 1", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		out, code := s.deploy(rev3)
 		if code == 0 {
 			t.Fatal("deploy of a crashing release succeeded")
@@ -297,7 +266,7 @@ func TestSystemdMachine(t *testing.T) {
 		{"systemctl hanging on start", faults.hanging, []string{"--tool-timeout", "5s"}, []string{"start: systemctl start --no-block " + unit3, "timed out"}},
 	} {
 		t.Run(f.name, func(t *testing.T) {
-			s.t = t
+			s := s.For(t)
 			s.refused(t, f, rev3, rev2)
 			pattern := "'hello.web." + rev3[:12] + "*'"
 			if got := s.sh("systemctl list-units --all --plain --no-legend " + pattern + " | wc -l; ls /etc/systemd/system | grep -c '^hello.web." + rev3[:12] + "' || true"); got != "0\n0" {
@@ -311,7 +280,7 @@ func TestSystemdMachine(t *testing.T) {
 	// start, says what it could not clean up, and the next deploy removes
 	// what is left.
 	t.Run("systemctl hanging on start, then failing the clean-up", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		p := filepath.Join(dir, "failing-cleanup")
 		must(t, os.MkdirAll(p, 0o755))
 		must(t, os.WriteFile(filepath.Join(p, "systemctl"), []byte("#!/bin/sh\n"+
@@ -344,11 +313,11 @@ func TestSystemdMachine(t *testing.T) {
 	})
 
 	t.Run("concurrent deploy is refused at once", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		holder := make(chan error, 1)
 		go func() {
 			// killing nsenter would not end the command inside: it ends itself
-			_, err := s.m.Exec(context.Background(), "flock", "/var/lib/nap/hello/lock", "sleep", "5")
+			_, err := s.M.Exec(context.Background(), "flock", "/var/lib/nap/hello/lock", "sleep", "5")
 			holder <- err
 		}()
 		time.Sleep(time.Second)
@@ -364,8 +333,8 @@ func TestSystemdMachine(t *testing.T) {
 	})
 
 	t.Run("full disk on the state dir", func(t *testing.T) {
-		s.t = t
-		big := s.app.commit("big", map[string]string{"big.bin": strings.Repeat("x", 256<<10)})
+		s := s.For(t)
+		big := s.commit("big", map[string]string{"big.bin": strings.Repeat("x", 256<<10)})
 		s.sh("mount -t tmpfs -o size=64k tmpfs /var/lib/nap/hello/src")
 		defer s.sh("umount /var/lib/nap/hello/src")
 		out, code := s.deploy(big)
@@ -383,9 +352,9 @@ func TestSystemdMachine(t *testing.T) {
 		}
 	})
 
-	rev4 := s.app.commit("four", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello four from %s`, 1)})
+	rev4 := s.commit("four", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello four from %s`, 1)})
 	t.Run("failed build, then the same revision after a fix", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		s.sh("systemctl stop docker-registry.service")
 		out, code := s.deploy(rev4)
 		if code != 3 || !strings.Contains(out, "build: hello.build."+rev4[:12]+".service failed: the registry 127.0.0.1:5000 does not answer") {
@@ -404,7 +373,7 @@ func TestSystemdMachine(t *testing.T) {
 	})
 
 	t.Run("rollback", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		if _, code := s.nap("rollback", "hello"); code != 0 {
 			t.Fatalf("rollback: exit %d", code)
 		}
@@ -421,18 +390,18 @@ func TestSystemdMachine(t *testing.T) {
 		if _, code := s.nap("plan", "hello"); code != 0 {
 			t.Errorf("plan right after a rollback: exit %d, want 0 (nothing to do)", code)
 		}
-		if out, code := s.nap("plan", "hello", "--rev", rev4, "--git-dir", s.app.bare); code != 4 || !strings.Contains(out, "start hello.web."+rev4[:12]+"@1.service") {
+		if out, code := s.nap("plan", "hello", "--rev", rev4, "--git-dir", s.app.Bare); code != 4 || !strings.Contains(out, "start hello.web."+rev4[:12]+"@1.service") {
 			t.Errorf("plan --rev: exit %d, want 4 with the start action", code)
 		}
 	})
 
-	rev5 := s.app.commit("five", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello five from %s`, 1)})
+	rev5 := s.commit("five", map[string]string{"main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello five from %s`, 1)})
 	t.Run("kill -9 midway, then a fresh deploy", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		before := s.current()
 		// killed once its instances are starting: after the release is
 		// written, before the switch
-		script := s.bin + " deploy hello --rev " + rev5 + " --git-dir " + s.app.bare + " --config " + s.config + " >/tmp/killed.log 2>&1 & pid=$!; " +
+		script := naptest.Bin + " deploy hello --rev " + rev5 + " --git-dir " + s.app.Bare + " --config " + s.config + " >/tmp/killed.log 2>&1 & pid=$!; " +
 			"for i in $(seq 600); do grep -q 'Starting " + rev5[:12] + "' /tmp/killed.log && break; sleep 0.1; done; kill -9 $pid; cat /tmp/killed.log"
 		t.Logf("killed deploy:\n%s", s.sh(script))
 		if s.current() != before {
@@ -450,7 +419,7 @@ func TestSystemdMachine(t *testing.T) {
 	})
 
 	t.Run("destroy", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		if _, code := s.nap("destroy", "hello"); code != 0 {
 			t.Fatalf("destroy: exit %d", code)
 		}
@@ -477,7 +446,7 @@ func TestSystemdMachine(t *testing.T) {
 	// The machine's etcd serves v3 too: the same app, destroyed above,
 	// deployed and redeployed announcing over v3.
 	t.Run("etcd v3: deploy and redeploy", func(t *testing.T) {
-		s.t = t
+		s := s.For(t)
 		v3config := filepath.Join(dir, "config-v3.yaml")
 		must(t, os.WriteFile(v3config, []byte(strings.Replace(operatorConfig, "etcd: v2", "etcd: v3", 1)), 0o644))
 		s.config, s.v3 = v3config, true
@@ -488,7 +457,7 @@ func TestSystemdMachine(t *testing.T) {
 				t.Fatalf("deploy %s: exit %d", step.rev[:12], code)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			kvs, err := s.m.Etcd().V3().List(ctx, "/services/hello/")
+			kvs, err := s.M.Etcd().V3().List(ctx, "/services/hello/")
 			cancel()
 			must(t, err)
 			if len(kvs) != 1 || kvs[0].Key != "/services/hello/web/"+step.rev[:12]+".1" {
@@ -518,7 +487,7 @@ func TestSystemdMachine(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if kvs, err := s.m.Etcd().V3().List(ctx, "/services/hello/"); err != nil || len(kvs) != 0 {
+		if kvs, err := s.M.Etcd().V3().List(ctx, "/services/hello/"); err != nil || len(kvs) != 0 {
 			t.Errorf("after destroy, v3 keys = %v, %v", kvs, err)
 		}
 	})
@@ -549,7 +518,7 @@ func (s *site) refused(t *testing.T, f fault, rev, cur string) {
 			s.env = append(s.env, kv)
 		}
 	}
-	out, code := s.nap(append([]string{"deploy", "hello", "--rev", rev, "--git-dir", s.app.bare}, f.flags...)...)
+	out, code := s.nap(append([]string{"deploy", "hello", "--rev", rev, "--git-dir", s.app.Bare}, f.flags...)...)
 	if code != 3 {
 		t.Errorf("exit %d, want 3", code)
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/nap-paas/nap/deploy/driver"
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/render"
 	"github.com/nap-paas/nap/unit"
 )
@@ -51,9 +52,9 @@ func (d *Deployer) Rollback(ctx context.Context, app, rev string) error {
 	return s.activate(ctx, target, files)
 }
 
-func pickRelease(rels []*Release, cur, rev string) (*Release, error) {
+func pickRelease(rels []*store.Release, cur, rev string) (*store.Release, error) {
 	if rev == "" {
-		var curRel *Release
+		var curRel *store.Release
 		for _, r := range rels {
 			if r.Revision == cur {
 				curRel = r
@@ -61,7 +62,7 @@ func pickRelease(rels []*Release, cur, rev string) (*Release, error) {
 		}
 		for i := len(rels) - 1; i >= 0; i-- {
 			r := rels[i]
-			if r.Revision != cur && r.Status == StatusDeployed && (curRel == nil || r.Time.Before(curRel.Time)) {
+			if r.Revision != cur && r.Status == store.StatusDeployed && (curRel == nil || r.Time.Before(curRel.Time)) {
 				return r, nil
 			}
 		}
@@ -70,7 +71,7 @@ func pickRelease(rels []*Release, cur, rev string) (*Release, error) {
 	if len(rev) < 7 {
 		return nil, inputErr("rollback", "revision %q is too short: give at least 7 hex digits", rev)
 	}
-	var found []*Release
+	var found []*store.Release
 	for _, r := range rels {
 		if strings.HasPrefix(r.Revision, rev) {
 			found = append(found, r)
@@ -81,7 +82,7 @@ func pickRelease(rels []*Release, cur, rev string) (*Release, error) {
 		return nil, inputErr("rollback", "no stored release %q; `nap-render status APP` lists them", rev)
 	case len(found) > 1:
 		return nil, inputErr("rollback", "revision %q is ambiguous: give more digits", rev)
-	case found[0].Status == StatusFailed:
+	case found[0].Status == store.StatusFailed:
 		return nil, inputErr("rollback", "release %s failed to start; roll back to one that ran", short(found[0].Revision))
 	}
 	return found[0], nil
@@ -107,7 +108,7 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 		return envErr("destroy", "%v", err)
 	}
 	for _, sub := range []string{"current", "releases", "src"} {
-		if err := removeAll(filepath.Join(s.st.Dir, sub)); err != nil {
+		if err := store.RemoveAll(filepath.Join(s.st.Dir, sub)); err != nil {
 			return envErr("destroy", "%v", err)
 		}
 	}
@@ -117,11 +118,11 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 
 // Status is what `status` reports.
 type Status struct {
-	App       string      `json:"app"`
-	Current   string      `json:"current"`
-	Releases  []*Release  `json:"releases"`
-	Units     []UnitState `json:"units"`
-	Endpoints []Endpoint  `json:"endpoints"`
+	App       string           `json:"app"`
+	Current   string           `json:"current"`
+	Releases  []*store.Release `json:"releases"`
+	Units     []UnitState      `json:"units"`
+	Endpoints []Endpoint       `json:"endpoints"`
 }
 
 // Status reads the app's releases, its units' states and its announced
@@ -131,7 +132,7 @@ func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := NewAppState(cfg.Operator.State, app)
+	st := store.NewApp(cfg.Operator.State, app)
 	if _, err := os.Stat(st.Dir); err == nil {
 		// What an operation that died left is settled first, and said;
 		// an operation running now keeps its lock and is reported as is.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/render"
 )
 
@@ -52,8 +53,8 @@ func (s *session) reconcile(ctx context.Context) error {
 				}
 			}
 		}
-		if rel, err := s.st.Release(cur); err == nil && rel.Status != StatusDeployed {
-			s.st.SetStatus(cur, StatusDeployed)
+		if rel, err := s.st.Release(cur); err == nil && rel.Status != store.StatusDeployed {
+			s.st.SetStatus(cur, store.StatusDeployed)
 		}
 	} else {
 		n, err := s.stopRelease(ctx, in.Release)
@@ -63,8 +64,8 @@ func (s *session) reconcile(ctx context.Context) error {
 		if n > 0 {
 			s.d.say("Stopping %s, which an interrupted deploy left unfinished; %s keeps running", short(in.Release), orNone(cur))
 		}
-		if rel, err := s.st.Release(in.Release); err == nil && rel.Status == StatusPending {
-			s.st.SetStatus(in.Release, StatusFailed)
+		if rel, err := s.st.Release(in.Release); err == nil && rel.Status == store.StatusPending {
+			s.st.SetStatus(in.Release, store.StatusFailed)
 		}
 	}
 	s.st.RemoveOrphanSources()

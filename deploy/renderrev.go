@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/render"
 )
@@ -29,7 +30,7 @@ func (d *Deployer) RenderRev(ctx context.Context, app, gitDir, rev string) ([]Un
 		return nil, nil, envErr("export", "%v", err)
 	}
 	defer os.RemoveAll(tmp)
-	s := &session{d: d, app: app, cfg: cfg, st: AppState{Dir: tmp}}
+	s := &session{d: d, app: app, cfg: cfg, st: store.App{Dir: tmp}}
 	if err := s.export(ctx, gitDir, rev); err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +58,7 @@ func (d *Deployer) Plan(ctx context.Context, app, gitDir, rev string) (*Plan, er
 		if err != nil {
 			return nil, err
 		}
-		st := NewAppState(cfg.Operator.State, app)
+		st := store.NewApp(cfg.Operator.State, app)
 		cur, err := st.Current()
 		if err != nil {
 			return nil, envErr("plan", "%v", err)

@@ -33,10 +33,10 @@
 //
 // Run it with
 //
-//	NAP_SANDBOX_REQUIRED=1 go test -v -run TestPushToAnswer ./e2e
+//	go test -v -run TestPushToAnswer ./e2e
 //
 // It needs root (the sandbox's namespaces) and the Debian packages make test
-// installs; without NAP_SANDBOX_REQUIRED=1 a missing component skips it. It
+// installs; a missing component fails it. It
 // takes about a minute on an idle 2-core machine. The "bench:" lines it logs
 // are the time from `git push` to the first answer and the raw docker
 // build+push+pull+run time of the same tree on the same machine

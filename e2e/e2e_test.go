@@ -60,24 +60,24 @@ func goBuild(t *testing.T, dir, pkg string) string {
 // commit writes files into the developer's work tree and commits them,
 // returning the new revision.
 func (h *host) commit(msg string, files map[string]string) string {
-	h.T.Helper()
+	h.T().Helper()
 	return h.Commit(workTree, msg, files)
 }
 
 // mustGit runs git as the developer in the work tree.
 func (h *host) mustGit(args ...string) string {
-	h.T.Helper()
+	h.T().Helper()
 	return h.Git(workTree, args...)
 }
 
 // newAppRepo copies examples/hello into a fresh repository of the developer.
 func (h *host) newAppRepo() string {
-	h.T.Helper()
+	h.T().Helper()
 	files := map[string]string{}
 	for _, name := range []string{"Dockerfile", "go.mod", "main.go"} {
 		b, err := os.ReadFile(filepath.Join("..", "examples", "hello", name))
 		if err != nil {
-			h.T.Fatal(err)
+			h.T().Fatal(err)
 		}
 		files[name] = string(b)
 	}
@@ -87,16 +87,16 @@ func (h *host) newAppRepo() string {
 
 // keys returns the announcements under the app's web prefix, by key.
 func (h *host) keys() map[string]announcement {
-	h.T.Helper()
+	h.T().Helper()
 	kvs, err := h.Announced(prefix)
 	if err != nil {
-		h.T.Fatalf("etcd list %s: %v", prefix, err)
+		h.T().Fatalf("etcd list %s: %v", prefix, err)
 	}
 	out := map[string]announcement{}
 	for _, kv := range kvs {
 		var a announcement
 		if err := json.Unmarshal([]byte(kv.Value), &a); err != nil {
-			h.T.Errorf("key %s holds %q, not the announcement JSON: %v", kv.Key, kv.Value, err)
+			h.T().Errorf("key %s holds %q, not the announcement JSON: %v", kv.Key, kv.Value, err)
 			continue
 		}
 		out[kv.Key] = a
@@ -117,7 +117,7 @@ func releaseOf(body string) string {
 
 // waitKeys waits until the prefix holds n keys, all of release rev.
 func (h *host) waitKeys(n int, rev string, within time.Duration) map[string]announcement {
-	h.T.Helper()
+	h.T().Helper()
 	deadline := time.Now().Add(within)
 	for {
 		ks := h.keys()
@@ -129,7 +129,7 @@ func (h *host) waitKeys(n int, rev string, within time.Duration) map[string]anno
 			return ks
 		}
 		if time.Now().After(deadline) {
-			h.T.Fatalf("after %v: keys under %s are %v, want %d of release %s", within, prefix, ks, n, rev)
+			h.T().Fatalf("after %v: keys under %s are %v, want %d of release %s", within, prefix, ks, n, rev)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -239,7 +239,7 @@ func TestPushToAnswer(t *testing.T) {
 // the endpoint; the one key holds DESIGN.md's JSON; its host:port answers
 // with rev.
 func (h *host) checkAnswering(target, out, rev string) {
-	h.T.Helper()
+	h.T().Helper()
 	wants := []string{
 		"-----> Deploying hello " + rev[:12],
 		"-----> Step 1/9 : FROM golang:1.26 AS build", // the build's own output, from its start
@@ -250,29 +250,29 @@ func (h *host) checkAnswering(target, out, rev string) {
 	lacks := false
 	for _, want := range wants {
 		if !strings.Contains(out, want) {
-			h.T.Errorf("%s: push output lacks %q", target, want)
+			h.T().Errorf("%s: push output lacks %q", target, want)
 			lacks = true
 		}
 	}
 	if lacks {
-		h.T.Logf("%s: the whole push output:\n%s", target, out)
+		h.T().Logf("%s: the whole push output:\n%s", target, out)
 	}
 	key := prefix + rev[:12] + ".1"
 	a, ok := h.waitKeys(1, rev, 10*time.Second)[key]
 	if !ok {
-		h.T.Fatalf("%s: no key %s", target, key)
+		h.T().Fatalf("%s: no key %s", target, key)
 	}
 	if a.Host != h.M.Name || a.Port == 0 || a.Ports["8080/tcp"] != a.Port || len(a.Ports) != 1 {
-		h.T.Errorf("%s: key %s = %+v, want host %s, port = ports[8080/tcp] != 0", target, key, a, h.M.Name)
+		h.T().Errorf("%s: key %s = %+v, want host %s, port = ports[8080/tcp] != 0", target, key, a, h.M.Name)
 	}
 	if body, err := h.Get(a); err != nil || releaseOf(body) != rev {
-		h.T.Fatalf("%s: GET %s:%d = %q, %v; want hello from %s", target, a.Host, a.Port, body, err, rev)
+		h.T().Fatalf("%s: GET %s:%d = %q, %v; want hello from %s", target, a.Host, a.Port, body, err, rev)
 	}
 	// git prints its ref summary after what the remote said: nap's last
 	// line is the last "remote:" one.
 	want := fmt.Sprintf("-----> hello/web/%s.1 %s:%d", rev[:12], a.Host, a.Port)
 	if last := lastRemoteLine(out); last != want {
-		h.T.Errorf("%s: nap's last line is %q, want %q", target, last, want)
+		h.T().Errorf("%s: nap's last line is %q, want %q", target, last, want)
 	}
 }
 
@@ -280,7 +280,7 @@ func (h *host) checkAnswering(target, out, rev string) {
 // request fails, the answers and the key switch from the running release to
 // the new one, and nothing of the old one is left after the drain.
 func (h *host) redeployUnderClient(running, change string) string {
-	h.T.Helper()
+	h.T().Helper()
 	p := h.startProber()
 	rev := h.commit(change, map[string]string{"CHANGES": change + "\n"})
 	h.mustPush()
@@ -296,10 +296,10 @@ func (h *host) redeployUnderClient(running, change string) string {
 // machine's own: a bind mount in its mount namespace), its cluster being
 // this machine's systemd, driven as the nap user like systemctl is.
 func (h *host) useFleet(fleetctl string) {
-	h.T.Helper()
+	h.T().Helper()
 	b, err := os.ReadFile(fleetctl)
 	if err != nil {
-		h.T.Fatal(err)
+		h.T().Fatal(err)
 	}
 	h.WriteFile("/opt/nap/localbin/fleetctl", b, "root", 0o755)
 	h.Run("root", "mount", "--bind", "/opt/nap/localbin", "/usr/local/bin")
@@ -315,7 +315,7 @@ func (h *host) useFleet(fleetctl string) {
 		"FLEET_STANDIN_JOURNALCTL=journalctl FLEET_STANDIN_UNIT_DIR=" + fleetUnitDir
 	conf, err := os.ReadFile(h.M.Path("/etc/ssh/sshd_config"))
 	if err != nil {
-		h.T.Fatal(err)
+		h.T().Fatal(err)
 	}
 	h.WriteFile("/etc/ssh/sshd_config", []byte("SetEnv "+env+"\n"+string(conf)), "root", 0o644)
 	h.Run("root", "systemctl", "reload", "ssh.service")
@@ -327,17 +327,17 @@ const fleetUnitDir = "/run/systemd/system"
 
 // mustPush pushes master and fails the test if the push is rejected.
 func (h *host) mustPush() string {
-	h.T.Helper()
+	h.T().Helper()
 	code, out := h.Push(workTree)
 	if code != 0 {
-		h.T.Fatalf("push: exit %d", code)
+		h.T().Fatalf("push: exit %d", code)
 	}
 	return out
 }
 
 // containers lists the names of containers (running or not) starting with name.
 func (h *host) containers(name string) []string {
-	h.T.Helper()
+	h.T().Helper()
 	var out []string
 	for _, n := range strings.Fields(h.Run("root", "docker", "ps", "-a", "--format", "{{.Names}}")) {
 		if strings.HasPrefix(n, name) {
@@ -350,7 +350,7 @@ func (h *host) containers(name string) []string {
 // leftovers lists what is left of units, unit files, containers and keys
 // whose names start with name.
 func (h *host) leftovers(name string) []string {
-	h.T.Helper()
+	h.T().Helper()
 	var left []string
 	for _, c := range h.containers(name) {
 		left = append(left, "container "+c)
@@ -371,7 +371,7 @@ func (h *host) leftovers(name string) []string {
 	app := strings.SplitN(name, ".", 2)[0]
 	kvs, err := h.M.Etcd().List(ctx, "/services/"+app)
 	if err != nil {
-		h.T.Fatal(err)
+		h.T().Fatal(err)
 	}
 	for _, kv := range kvs {
 		if strings.HasPrefix(strings.TrimPrefix(kv.Key, "/services/"), strings.ReplaceAll(name, ".", "/")) {
@@ -383,9 +383,9 @@ func (h *host) leftovers(name string) []string {
 
 // checkGone checks that nothing of rev's web process is left.
 func (h *host) checkGone(rev string) {
-	h.T.Helper()
+	h.T().Helper()
 	if left := h.leftovers("hello.web." + rev[:12]); len(left) > 0 {
-		h.T.Errorf("release %s is not gone: %v", rev[:12], left)
+		h.T().Errorf("release %s is not gone: %v", rev[:12], left)
 	}
 }
 
@@ -454,7 +454,7 @@ func (p *prober) once() probe {
 // stopAndCheck stops the client and checks that every request was answered,
 // first by from, last by to.
 func (p *prober) stopAndCheck(from, to string) {
-	p.h.T.Helper()
+	p.h.T().Helper()
 	close(p.stop)
 	<-p.done
 	counts := map[string]int{}
@@ -463,21 +463,21 @@ func (p *prober) stopAndCheck(from, to string) {
 		if r.err != nil {
 			failed++
 			if failed <= 5 {
-				p.h.T.Errorf("request %d of %d failed: %v", i+1, len(p.log), r.err)
+				p.h.T().Errorf("request %d of %d failed: %v", i+1, len(p.log), r.err)
 			}
 			continue
 		}
 		counts[r.release[:12]]++
 	}
-	p.h.T.Logf("client: %d requests, %d failed, answers by release %v", len(p.log), failed, counts)
+	p.h.T().Logf("client: %d requests, %d failed, answers by release %v", len(p.log), failed, counts)
 	if len(p.log) == 0 {
-		p.h.T.Fatal("the client made no request")
+		p.h.T().Fatal("the client made no request")
 	}
 	if first := p.log[0]; first.release != from {
-		p.h.T.Errorf("first answer from %q, want %s", first.release, from)
+		p.h.T().Errorf("first answer from %q, want %s", first.release, from)
 	}
 	if last := p.log[len(p.log)-1]; last.release != to {
-		p.h.T.Errorf("last answer from %q, want %s", last.release, to)
+		p.h.T().Errorf("last answer from %q, want %s", last.release, to)
 	}
 }
 
@@ -485,7 +485,7 @@ func (p *prober) stopAndCheck(from, to string) {
 // build (no cache), push, pull (after removing the local image) and run of
 // the same tree, until the app answers.
 func (h *host) rawDocker(rev string) time.Duration {
-	h.T.Helper()
+	h.T().Helper()
 	src := "/var/lib/nap/hello/src/" + rev
 	img := "127.0.0.1:5000/rawhello:1"
 	start := time.Now()
@@ -501,7 +501,7 @@ func (h *host) rawDocker(rev string) time.Duration {
 			break
 		}
 		if time.Since(start) > 3*time.Minute {
-			h.T.Fatalf("raw docker run: no answer: %v %q", err, body)
+			h.T().Fatalf("raw docker run: no answer: %v %q", err, body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -516,7 +516,7 @@ func (h *host) rawDocker(rev string) time.Duration {
 // image it made is removed, the build stage's intermediate ones too: both
 // builds still start without a layer cache.
 func (h *host) warmUp() {
-	h.T.Helper()
+	h.T().Helper()
 	images := func() map[string]bool {
 		ids := map[string]bool{}
 		for _, id := range strings.Fields(h.Run("root", "docker", "images", "-aq", "--no-trunc")) {
@@ -536,7 +536,7 @@ func (h *host) warmUp() {
 	// list may be gone already, so the count below is the check
 	h.Try("root", nil, append([]string{"docker", "rmi", "-f"}, made...)...)
 	if left := len(images()) - len(before); left != 0 {
-		h.T.Fatalf("warm-up: %d images left", left)
+		h.T().Fatalf("warm-up: %d images left", left)
 	}
 }
 

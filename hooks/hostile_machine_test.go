@@ -131,7 +131,7 @@ func TestHostilePush(t *testing.T) {
 			want: []string{"deleting refs/heads/master is refused: it names what hello runs; to remove the app, run nap-render destroy hello on the git host"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h.T = t
+			h := h.For(t)
 			h.Git(work, "reset", "-q", "--hard", rev1)
 			h.Git(work, "clean", "-qfdx")
 			for name, content := range tc.files {
@@ -184,7 +184,7 @@ func TestHostilePush(t *testing.T) {
 	// Symlinks inside the context are docker's to resolve: within the
 	// context, so a build that copies and reads them sees no host file.
 	t.Run("symlinks inside the context reach no image", func(t *testing.T) {
-		h.T = t
+		h := h.For(t)
 		h.Git(work, "reset", "-q", "--hard", rev1)
 		for name, target := range map[string]string{"leak": "/etc/nap-root-secret", "env": "/etc/nap/env", "mine": "../../../../home/nap/nap-secret", "root": "/"} {
 			h.Run("dev", "ln", "-s", target, work+"/"+name)
@@ -208,7 +208,7 @@ func TestHostilePush(t *testing.T) {
 	})
 
 	t.Run("no secret in any image, the journal or nap's state", func(t *testing.T) {
-		h.T = t
+		h := h.For(t)
 		for what, cmd := range map[string]string{
 			"images":  "docker images -aq | sort -u | xargs docker save | grep -a -c NAPSECRET",
 			"journal": "journalctl --no-pager -o cat | grep -a -c NAPSECRET",

@@ -57,7 +57,7 @@ func TestPushDeploysOnMachine(t *testing.T) {
 	rev1 := h.Git(work, "rev-parse", "HEAD")
 
 	t.Run("first push creates the app and deploys it", func(t *testing.T) {
-		h.T = t
+		h := h.For(t)
 		code, out := h.Push(work)
 		if code != 0 {
 			t.Fatalf("push: exit %d", code)
@@ -76,7 +76,7 @@ func TestPushDeploysOnMachine(t *testing.T) {
 	})
 
 	t.Run("failed build: rejected, branch and release unchanged", func(t *testing.T) {
-		h.T = t
+		h := h.For(t)
 		h.WriteFile(work+"/false", falseBin, "dev", 0o755)
 		rev := h.Commit(work, "broken build", map[string]string{"Dockerfile": "FROM scratch\nCOPY hello false /\nRUN [\"/false\"]\nEXPOSE 8080\nCMD [\"/hello\"]\n"})
 		code, out := h.Push(work)
@@ -93,7 +93,7 @@ func TestPushDeploysOnMachine(t *testing.T) {
 	})
 
 	t.Run("concurrent pushes: one deploys, the other is refused at once", func(t *testing.T) {
-		h.T = t
+		h := h.For(t)
 		h.Run("dev", "git", "clone", "-q", work, other)
 		revA := h.Commit(work, "a", nil)
 		revB := h.Commit(other, "b", nil)
@@ -145,14 +145,14 @@ func TestPushDeploysOnMachine(t *testing.T) {
 	// The deploy killed with SIGKILL under a push: before the switch the
 	// push is rejected and the previous release serves; after it, the push
 	// is accepted and the branch names what serves.
-	killed := func(t *testing.T, ready func(rev string) bool) (rev string, code int, out string) {
-		h.T = t
+	killed := func(h *naptest.Host, ready func(h *naptest.Host, rev string) bool) (rev string, code int, out string) {
+		t := h.T()
 		before := h.Master()
 		rev = h.Commit(work, "killed "+t.Name(), nil)
 		done := make(chan sandbox.Result, 1)
 		go func() { done <- h.Try("dev", naptest.GitEnv, "git", "-C", work, "push", naptest.Remote, "master") }()
 		deadline := time.Now().Add(2 * time.Minute)
-		for !ready(rev) {
+		for !ready(h, rev) {
 			if time.Now().After(deadline) {
 				t.Fatal("the deploy never got there")
 			}
@@ -167,15 +167,16 @@ func TestPushDeploysOnMachine(t *testing.T) {
 		}
 		return rev, res.Code, out
 	}
-	started := func(rev string) bool {
+	started := func(h *naptest.Host, rev string) bool {
 		return strings.TrimSpace(h.Run("root", "sh", "-c", "systemctl list-units --all --plain --no-legend 'hello.web."+rev[:12]+"*' | wc -l")) != "0"
 	}
-	current := func() string {
+	current := func(h *naptest.Host) string {
 		return strings.TrimPrefix(strings.TrimSpace(string(h.Try("root", nil, "readlink", "/var/lib/nap/hello/current").Stdout)), "releases/")
 	}
 	t.Run("deploy killed before the switch: push rejected, the previous release serves", func(t *testing.T) {
+		h := h.For(t)
 		before := h.Master()
-		rev, code, _ := killed(t, started)
+		rev, code, _ := killed(h, started)
 		if code == 0 || h.Master() != before {
 			t.Errorf("push: exit %d, master %.12s; want a rejection leaving %.12s", code, h.Master(), before)
 		}
@@ -183,21 +184,22 @@ func TestPushDeploysOnMachine(t *testing.T) {
 		h.Git(work, "reset", "-q", "--hard", before)
 	})
 	t.Run("deploy killed after the switch: push accepted, the new release serves", func(t *testing.T) {
-		rev, code, out := killed(t, func(rev string) bool { return current() == rev })
+		h := h.For(t)
+		rev, code, out := killed(h, func(h *naptest.Host, rev string) bool { return current(h) == rev })
 		if code != 0 || h.Master() != rev || !strings.Contains(out, "but its deploy ended early") {
 			t.Errorf("push: exit %d, master %.12s; want it accepted at %.12s", code, h.Master(), rev)
 		}
 		waitAnswer(t, h, rev, "")
 	})
 	t.Run("ref update failing after the hook accepted: said, and replaced by the next push", func(t *testing.T) {
-		h.T = t
+		h := h.For(t)
 		before := h.Master()
 		h.Run("nap", "sh", "-c", "echo "+before+" > "+naptest.Repo+"/refs/heads/master.lock")
 		rev := h.Commit(work, "stale lock", nil)
 		code, out := h.Push(work)
 		h.Run("nap", "rm", naptest.Repo+"/refs/heads/master.lock")
-		if code == 0 || h.Master() != before || current() != rev {
-			t.Errorf("push: exit %d, master %.12s, current %.12s; want a failure with master %.12s and %.12s serving", code, h.Master(), current(), before, rev)
+		if code == 0 || h.Master() != before || current(h) != rev {
+			t.Errorf("push: exit %d, master %.12s, current %.12s; want a failure with master %.12s and %.12s serving", code, h.Master(), current(h), before, rev)
 		}
 		if !strings.Contains(out, "master.lock") {
 			t.Errorf("git's reason is not shown")

@@ -9,7 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/nap-paas/nap/deploy"
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/render"
 )
 
@@ -112,7 +112,7 @@ func (h Hook) Run(ctx context.Context) error {
 	r.DeployBranch = h.Operator.DeployBranch
 	r.Deploy, r.DeployFlags = h.Deploy, h.DeployFlags
 	r.Current = func() string {
-		cur, _ := deploy.NewAppState(h.Operator.State, r.App).Current()
+		cur, _ := store.NewApp(h.Operator.State, r.App).Current()
 		return cur
 	}
 	return r.Receive(ctx, updates)

@@ -4,39 +4,19 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nap-paas/nap/internal/naptest"
 )
 
 // deployRepo makes a bare repository holding examples/hello and returns it
 // with the commit id.
 func deployRepo(t *testing.T) (bare, rev string) {
-	t.Helper()
-	dir := t.TempDir()
-	work := filepath.Join(dir, "work")
-	bare = filepath.Join(dir, "hello.git")
-	git := func(d string, args ...string) string {
-		t.Helper()
-		c := exec.Command("git", args...)
-		c.Dir = d
-		c.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-		out, err := c.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	if out, err := exec.Command("cp", "-r", "../../examples/hello", work).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
-	git(dir, "init", "-q", "--bare", bare)
-	git(work, "init", "-q")
-	git(work, "add", "-A")
-	git(work, "commit", "-qm", "one")
-	git(work, "push", "-q", bare, "HEAD:refs/heads/master")
-	return bare, git(work, "rev-parse", "HEAD")
+	r := naptest.NewAppRepo(t, t.TempDir(), "../../examples/hello")
+	rev = r.Commit("one", nil)
+	return r.Bare, rev
 }
 
 func napCLI(args ...string) (int, string) {

@@ -57,10 +57,21 @@ type Options struct {
 
 // Host is a machine with nap installed, and the test driving it.
 type Host struct {
-	T *testing.T // set it to a subtest's t while the subtest drives the host
+	t testing.TB
 	M *sandbox.Machine
 	// NapEnv is added to the environment of every command run as nap.
 	NapEnv []string
+}
+
+// T is the test driving the host: its failures fail that test.
+func (h *Host) T() testing.TB { return h.t }
+
+// For is the same machine driven by t, a subtest: h itself stays with its
+// test, so subtests may run in parallel.
+func (h *Host) For(t testing.TB) *Host {
+	c := *h
+	c.t = t
+	return &c
 }
 
 // InstallNapRender puts nap-render (built once per test process, see
@@ -77,13 +88,21 @@ func InstallNapRender(t testing.TB, m *sandbox.Machine) {
 	}
 }
 
+// New is a machine with nap-render installed at Bin and nothing else set
+// up, driven by t: what a test of the deploy library (as root, its own
+// config) starts from.
+func New(t testing.TB, m *sandbox.Machine) *Host {
+	t.Helper()
+	InstallNapRender(t, m)
+	return &Host{t: t, M: m}
+}
+
 // Install sets m up as README's "Shell mode" and "Least privilege"
 // sections say (nap-render statically built from this module), and gives
 // user dev a key that nap accepts.
-func Install(t *testing.T, m *sandbox.Machine, opts Options) *Host {
+func Install(t testing.TB, m *sandbox.Machine, opts Options) *Host {
 	t.Helper()
-	h := &Host{T: t, M: m}
-	InstallNapRender(t, m)
+	h := New(t, m)
 	h.Run("root", "chown", "root:", Bin)
 	// systemctl as a user other than root goes through D-Bus and polkit.
 	for _, u := range []string{"dbus.socket", "dbus.service", "polkit.service"} {
@@ -126,7 +145,7 @@ func Install(t *testing.T, m *sandbox.Machine, opts Options) *Host {
 
 // Try runs argv on the machine as user, with env, and returns what it did.
 func (h *Host) Try(user string, env []string, argv ...string) sandbox.Result {
-	h.T.Helper()
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if user == "nap" {
@@ -134,7 +153,7 @@ func (h *Host) Try(user string, env []string, argv ...string) sandbox.Result {
 	}
 	res, err := h.M.Run(ctx, sandbox.Cmd{User: user, Env: env, Argv: argv})
 	if err != nil {
-		h.T.Fatalf("%s: %v", strings.Join(argv, " "), err)
+		h.t.Fatalf("%s: %v", strings.Join(argv, " "), err)
 	}
 	return res
 }
@@ -142,19 +161,19 @@ func (h *Host) Try(user string, env []string, argv ...string) sandbox.Result {
 // Run runs argv on the machine as user, fails the test on a non-zero exit
 // and returns the standard output.
 func (h *Host) Run(user string, argv ...string) string {
-	h.T.Helper()
+	h.t.Helper()
 	res := h.Try(user, nil, argv...)
 	if res.Code != 0 {
-		h.T.Fatalf("%s: %s", strings.Join(argv, " "), res)
+		h.t.Fatalf("%s: %s", strings.Join(argv, " "), res)
 	}
 	return string(res.Stdout)
 }
 
 // WriteFile writes a file inside the machine, owned by owner.
 func (h *Host) WriteFile(p string, data []byte, owner string, mode os.FileMode) {
-	h.T.Helper()
+	h.t.Helper()
 	if err := h.M.WriteFile(p, data, mode); err != nil {
-		h.T.Fatal(err)
+		h.t.Fatal(err)
 	}
 	h.Run("root", "chown", owner+":", p)
 }
@@ -162,10 +181,10 @@ func (h *Host) WriteFile(p string, data []byte, owner string, mode os.FileMode) 
 // Git runs git as dev in the work tree dir, fails the test on a non-zero
 // exit and returns the trimmed standard output.
 func (h *Host) Git(dir string, args ...string) string {
-	h.T.Helper()
+	h.t.Helper()
 	res := h.Try("dev", GitEnv, append([]string{"git", "-C", dir}, args...)...)
 	if res.Code != 0 {
-		h.T.Fatalf("git %s: %s", strings.Join(args, " "), res)
+		h.t.Fatalf("git %s: %s", strings.Join(args, " "), res)
 	}
 	return strings.TrimSpace(string(res.Stdout))
 }
@@ -173,7 +192,7 @@ func (h *Host) Git(dir string, args ...string) string {
 // Commit writes files into dev's work tree dir and commits them, returning
 // the new revision.
 func (h *Host) Commit(dir, msg string, files map[string]string) string {
-	h.T.Helper()
+	h.t.Helper()
 	for name, content := range files {
 		h.WriteFile(dir+"/"+name, []byte(content), "dev", 0o644)
 	}
@@ -186,10 +205,10 @@ func (h *Host) Commit(dir, msg string, files map[string]string) string {
 // that git printed. The log shows it with the build's own output counted,
 // not copied: a failure further on stays within what a CI excerpt shows.
 func (h *Host) Push(dir string) (int, string) {
-	h.T.Helper()
+	h.t.Helper()
 	res := h.Try("dev", GitEnv, "git", "-C", dir, "push", Remote, "master")
 	out := string(res.Stdout) + string(res.Stderr)
-	h.T.Logf("push from %s: exit %d\n%s", dir, res.Code, WithoutBuildOutput(out))
+	h.t.Logf("push from %s: exit %d\n%s", dir, res.Code, WithoutBuildOutput(out))
 	return res.Code, out
 }
 
@@ -220,7 +239,7 @@ func WithoutBuildOutput(out string) string {
 // Master is what the server's bare repository holds for master ("" if
 // nothing).
 func (h *Host) Master() string {
-	h.T.Helper()
+	h.t.Helper()
 	res := h.Try("nap", nil, "git", "--git-dir", Repo, "rev-parse", "--verify", "--quiet", "refs/heads/master")
 	return strings.TrimSpace(string(res.Stdout))
 }

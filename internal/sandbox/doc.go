@@ -15,6 +15,6 @@
 // killed, which ends every process of the machine, and the machine's cgroup
 // directories are removed.
 //
-// Set NAP_SANDBOX_REQUIRED=1 (make test does) to turn "cannot start" into a
-// test failure instead of a skip.
+// A component that cannot start fails the test (Unavailable): there is no
+// skip.
 package sandbox

@@ -87,20 +87,12 @@ var (
 	machineSeq int
 )
 
-// required reports whether a component that cannot start fails the test.
-func required() bool { return os.Getenv("NAP_SANDBOX_REQUIRED") == "1" }
-
-// Unavailable fails the test under NAP_SANDBOX_REQUIRED=1 (make test, CI)
-// and skips it otherwise, always saying what could not start and why. Every
-// test that needs a real component reports its absence through it, so no
-// tier can be skipped silently.
+// Unavailable fails the test, saying what could not start and why. Every
+// test that needs a real component reports its absence through it: a
+// missing component fails the run, and no tier can be skipped.
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	msg := "sandbox: " + fmt.Sprintf(format, args...)
-	if required() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg + " (set NAP_SANDBOX_REQUIRED=1 to make this a failure)")
+	t.Fatal("sandbox: " + fmt.Sprintf(format, args...))
 }
 
 // NewMachine boots a machine with the components opts asks for and waits

@@ -1,4 +1,7 @@
-package deploy
+// Package store is nap's state on disk, DESIGN.md's STATE/APP: the
+// sources, releases (units and release.json), current, the intent of a
+// deploy under way and the app's lock. Every write is atomic and synced.
+package store
 
 import (
 	"crypto/sha256"
@@ -13,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nap-paas/nap/deploy/driver"
 	"github.com/nap-paas/nap/internal/atomicfile"
 )
 
@@ -33,15 +37,15 @@ type Release struct {
 	Status      string            `json:"status"`
 }
 
-// AppState is STATE/APP.
-type AppState struct{ Dir string }
+// App is STATE/APP.
+type App struct{ Dir string }
 
-// NewAppState returns the state directory of app under state.
-func NewAppState(state, app string) AppState { return AppState{filepath.Join(state, app)} }
+// NewApp returns the state directory of app under state.
+func NewApp(state, app string) App { return App{filepath.Join(state, app)} }
 
-func (a AppState) SrcDir(rev string) string     { return filepath.Join(a.Dir, "src", rev) }
-func (a AppState) ReleaseDir(rev string) string { return filepath.Join(a.Dir, "releases", rev) }
-func (a AppState) UnitsDir(rev string) string   { return filepath.Join(a.ReleaseDir(rev), "units") }
+func (a App) SrcDir(rev string) string     { return filepath.Join(a.Dir, "src", rev) }
+func (a App) ReleaseDir(rev string) string { return filepath.Join(a.Dir, "releases", rev) }
+func (a App) UnitsDir(rev string) string   { return filepath.Join(a.ReleaseDir(rev), "units") }
 
 // unitHash is the hash recorded in release.json.
 func unitHash(b []byte) string {
@@ -52,7 +56,7 @@ func unitHash(b []byte) string {
 // WriteRelease writes releases/REV (units and release.json) into a temporary
 // directory, then moves it into place, so a crash or a full disk never leaves
 // a half-written release under its real name.
-func (a AppState) WriteRelease(rel *Release, files []UnitFile) error {
+func (a App) WriteRelease(rel *Release, files []driver.UnitFile) error {
 	rels := filepath.Join(a.Dir, "releases")
 	if err := os.MkdirAll(rels, 0o755); err != nil {
 		return err
@@ -107,7 +111,7 @@ func (a AppState) WriteRelease(rel *Release, files []UnitFile) error {
 }
 
 // SetStatus rewrites release.json of rev with status (and digest when set).
-func (a AppState) SetStatus(rev, status string) error {
+func (a App) SetStatus(rev, status string) error {
 	rel, err := a.Release(rev)
 	if err != nil {
 		return err
@@ -117,7 +121,7 @@ func (a AppState) SetStatus(rev, status string) error {
 }
 
 // Release reads releases/REV/release.json.
-func (a AppState) Release(rev string) (*Release, error) {
+func (a App) Release(rev string) (*Release, error) {
 	b, err := os.ReadFile(filepath.Join(a.ReleaseDir(rev), "release.json"))
 	if err != nil {
 		return nil, err
@@ -130,24 +134,24 @@ func (a AppState) Release(rev string) (*Release, error) {
 }
 
 // Units reads the unit files of a stored release, sorted by name.
-func (a AppState) Units(rev string) ([]UnitFile, error) {
+func (a App) Units(rev string) ([]driver.UnitFile, error) {
 	es, err := os.ReadDir(a.UnitsDir(rev))
 	if err != nil {
 		return nil, err
 	}
-	var out []UnitFile
+	var out []driver.UnitFile
 	for _, e := range es {
 		b, err := os.ReadFile(filepath.Join(a.UnitsDir(rev), e.Name()))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, UnitFile{Name: e.Name(), Data: b})
+		out = append(out, driver.UnitFile{Name: e.Name(), Data: b})
 	}
 	return out, nil
 }
 
 // Current returns the revision `current` points to, "" when none.
-func (a AppState) Current() (string, error) {
+func (a App) Current() (string, error) {
 	target, err := os.Readlink(filepath.Join(a.Dir, "current"))
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
@@ -160,7 +164,7 @@ func (a AppState) Current() (string, error) {
 
 // SetCurrent points `current` at releases/REV: a new symlink renamed over
 // the old one, so readers see either the old or the new release.
-func (a AppState) SetCurrent(rev string) error {
+func (a App) SetCurrent(rev string) error {
 	tmp := filepath.Join(a.Dir, ".current.tmp-"+strconv.Itoa(os.Getpid()))
 	os.Remove(tmp)
 	if err := os.Symlink(filepath.Join("releases", rev), tmp); err != nil {
@@ -174,7 +178,7 @@ func (a AppState) SetCurrent(rev string) error {
 }
 
 // Releases returns the stored releases, oldest first.
-func (a AppState) Releases() ([]*Release, error) {
+func (a App) Releases() ([]*Release, error) {
 	es, err := os.ReadDir(filepath.Join(a.Dir, "releases"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -204,7 +208,7 @@ func (a AppState) Releases() ([]*Release, error) {
 
 // Prune removes all but the newest keep releases (the current one always
 // stays) with their source trees, and leftovers of interrupted writes.
-func (a AppState) Prune(keep int) error {
+func (a App) Prune(keep int) error {
 	rels, err := a.Releases()
 	if err != nil {
 		return err
@@ -220,10 +224,10 @@ func (a AppState) Prune(keep int) error {
 			kept++
 			continue
 		}
-		if err := removeAll(a.ReleaseDir(rev)); err != nil {
+		if err := RemoveAll(a.ReleaseDir(rev)); err != nil {
 			return err
 		}
-		removeAll(a.SrcDir(rev))
+		RemoveAll(a.SrcDir(rev))
 	}
 	for _, sub := range []string{"", "releases", "src"} {
 		es, _ := os.ReadDir(filepath.Join(a.Dir, sub))
@@ -241,14 +245,14 @@ func (a AppState) Prune(keep int) error {
 
 // RemoveOrphanSources removes the exported trees of revisions that are not
 // stored releases: pushes that never became one.
-func (a AppState) RemoveOrphanSources() {
+func (a App) RemoveOrphanSources() {
 	es, _ := os.ReadDir(filepath.Join(a.Dir, "src"))
 	for _, e := range es {
 		dir := filepath.Join(a.Dir, "src", e.Name())
 		if strings.HasPrefix(e.Name(), ".") {
 			os.RemoveAll(dir) // an export killed midway, or a removal
 		} else if _, err := os.Lstat(a.ReleaseDir(e.Name())); os.IsNotExist(err) {
-			removeAll(dir)
+			RemoveAll(dir)
 		}
 	}
 }
@@ -260,7 +264,7 @@ const goneMark = ".gone-"
 // anyone looks: it is renamed to a dot-name first (which Releases skips and
 // Prune clears), then removed. A release half-removed under its own name
 // could otherwise be listed, and rolled back to, without its units.
-func removeAll(dir string) error {
+func RemoveAll(dir string) error {
 	gone := filepath.Join(filepath.Dir(dir), goneMark+filepath.Base(dir))
 	if err := os.RemoveAll(gone); err != nil {
 		return err
