@@ -19,13 +19,28 @@ test: deps vet
 	if [ -s "$$users" ]; then echo "tests that used a simulated machine:"; sort -u "$$users"; fi; \
 	exit $$status
 
-# deps installs the Debian packages that are missing (as root, with apt-get).
+# fleet v1.0.0 (no distribution packages it): the archive in the shared tools
+# (its README has provenance and licence), unless fleetd and fleetctl are in PATH.
+FLEET_ARCHIVE ?= ../shared/tools/fleet/fleet-v1.0.0-linux-amd64.tar.xz
+FLEET_SHA256 := 3af7da440647152c91723b6624227b60117a7ae9c7a84530fb30ced8395ffa3b
+
+# deps installs the Debian packages that are missing (as root, with apt-get),
+# and fleet into /usr/local/bin.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to apt-get install$$missing" >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@if ! command -v fleetd >/dev/null || ! command -v fleetctl >/dev/null; then \
+		if [ ! -f "$(FLEET_ARCHIVE)" ]; then echo "make deps: fleet is not in PATH and $(FLEET_ARCHIVE) is missing" >&2; exit 1; fi; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install fleet into /usr/local/bin" >&2; exit 1; fi; \
+		echo "$(FLEET_SHA256)  $(FLEET_ARCHIVE)" | sha256sum -c --quiet - || exit 1; \
+		tmp=$$(mktemp -d) && tar -xJf "$(FLEET_ARCHIVE)" -C "$$tmp" --strip-components=1 && \
+		install -m 0755 "$$tmp/fleetd" "$$tmp/fleetctl" /usr/local/bin/ && \
+		install -d /usr/local/share/doc/fleet && install -m 0644 "$$tmp/LICENSE" "$$tmp/NOTICE" /usr/local/share/doc/fleet/ && \
+		rm -rf "$$tmp" && echo "installed fleetd and fleetctl v1.0.0 into /usr/local/bin"; \
 	fi
 
 vet:

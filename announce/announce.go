@@ -49,6 +49,11 @@ type Config struct {
 	Key          string
 	Container    string
 	Host         string   // announced as "host"
+	// HostFrom names a variable of EnvFile (KEY=VALUE lines, as systemd's
+	// EnvironmentFile=) whose value Register announces as the host: e.g.
+	// COREOS_PUBLIC_IPV4, an address the other machines reach.
+	HostFrom string `json:"-"`
+	EnvFile  string `json:"-"`
 	Primary      string   // the container port announced as "port", e.g. "8080/tcp"
 	Ports        []string // the container ports listed in "ports"
 	Release      string

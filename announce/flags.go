@@ -20,6 +20,8 @@ func (c *Config) Flags(fs *flag.FlagSet) func() error {
 	fs.StringVar(&c.Key, "key", "", "the key to write")
 	fs.StringVar(&c.Container, "container", "", "the instance's container")
 	fs.StringVar(&c.Host, "host", "", "the announced host")
+	fs.StringVar(&c.HostFrom, "host-from", "", "announce the value of this variable of --env-file instead of --host")
+	fs.StringVar(&c.EnvFile, "env-file", "/etc/environment", "the environment file --host-from reads (KEY=VALUE lines)")
 	fs.StringVar(&c.Primary, "primary", "", "the container port announced as \"port\"")
 	fs.Func("port", "a container port listed in \"ports\" (repeatable)", func(s string) error {
 		c.Ports = append(c.Ports, s)

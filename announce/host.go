@@ -85,6 +85,9 @@ var ErrStopped = errors.New("stopped while registering: withdrawn")
 
 func register(ctx context.Context, h Host, c Config, start func() error) error {
 	h = h.orDefault()
+	if err := c.ResolveHost(); err != nil {
+		return err
+	}
 	if err := c.Check(); err != nil {
 		return err
 	}

@@ -108,7 +108,11 @@ func (d *Deployer) registry(op *render.Operator) *registry.Client {
 	if d.Registry != nil {
 		return d.Registry
 	}
-	return &registry.Client{Host: op.Registry}
+	c := &registry.Client{Host: op.Registry}
+	if op.RegistryInsecure {
+		c.Scheme = "http"
+	}
+	return c
 }
 
 func (d *Deployer) machineID() string {

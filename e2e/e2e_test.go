@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,19 +41,6 @@ type announcement = naptest.Announcement
 // target turns fleet, NapEnv holds the fleetctl stand-in's environment.
 type host struct {
 	*naptest.Host
-}
-
-// goBuild builds a static binary of pkg, on the host, into dir; it runs
-// inside the machine.
-func goBuild(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	bin := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
-	return bin
 }
 
 // commit writes files into the developer's work tree and commits them,
@@ -224,8 +210,9 @@ func TestPushToAnswer(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	// 9. the same app on fleet, through the fleetctl stand-in: steps 2–4.
-	h.useFleet(goBuild(t, t.TempDir(), "github.com/nap-paas/nap/deploy/testdata/fleetctl"))
+	// 9. the same app on fleet (the real fleetd and fleetctl v1.0.0 on this
+	// machine): steps 2–4.
+	h.useFleet()
 	rev4 := h.commit("on fleet", map[string]string{"nap.yaml": "instances: 1\n"})
 	h.checkAnswering("fleet", h.mustPush(), rev4)
 	if held := h.Run("nap", "fleetctl", "list-unit-files", "--no-legend", "--fields", "unit"); !strings.Contains(held, "hello.web."+rev4[:12]+"@1.service") {
@@ -291,39 +278,15 @@ func (h *host) redeployUnderClient(running, change string) string {
 	return rev
 }
 
-// useFleet switches the operator config to target fleet and installs the
-// stand-in as the git host's fleetctl, in /usr/local/bin (a directory of the
-// machine's own: a bind mount in its mount namespace), its cluster being
-// this machine's systemd, driven as the nap user like systemctl is.
-func (h *host) useFleet(fleetctl string) {
+// useFleet turns the machine into a one-machine fleet cluster (fleetd
+// socket-activated, its registry in this machine's etcd v2) and the
+// operator's target into fleet; the nap user reaches fleet's socket
+// through its group, as fleetctl's default endpoint.
+func (h *host) useFleet() {
 	h.T().Helper()
-	b, err := os.ReadFile(fleetctl)
-	if err != nil {
-		h.T().Fatal(err)
-	}
-	h.WriteFile("/opt/nap/localbin/fleetctl", b, "root", 0o755)
-	h.Run("root", "mount", "--bind", "/opt/nap/localbin", "/usr/local/bin")
-	h.Run("root", "install", "-d", "-o", "nap", "-g", "nap", "/var/lib/nap-fleet")
-	// The stand-in's agent owns its unit directory, removing what it did not
-	// schedule, as fleet's own /run/fleet/units: give it /run/systemd/system,
-	// where systemd reads runtime units, not /etc/systemd/system.
-	h.Run("root", "install", "-d", "-o", "nap", "-g", "nap", fleetUnitDir)
+	h.M.StartFleet(h.T(), sandbox.FleetOptions{SocketGroup: "nap"})
 	h.WriteFile(naptest.ConfigPath, []byte(strings.Replace(operatorConfig, "target: systemd", "target: fleet", 1)), "root", 0o644)
-	// fleetctl's cluster comes from its environment (as FLEETCTL_ENDPOINT
-	// would); sshd passes it to the forced command.
-	env := "FLEET_STANDIN_STATE=/var/lib/nap-fleet FLEET_STANDIN_SYSTEMCTL=systemctl " +
-		"FLEET_STANDIN_JOURNALCTL=journalctl FLEET_STANDIN_UNIT_DIR=" + fleetUnitDir
-	conf, err := os.ReadFile(h.M.Path("/etc/ssh/sshd_config"))
-	if err != nil {
-		h.T().Fatal(err)
-	}
-	h.WriteFile("/etc/ssh/sshd_config", []byte("SetEnv "+env+"\n"+string(conf)), "root", 0o644)
-	h.Run("root", "systemctl", "reload", "ssh.service")
-	// and the operator's own calls (h.run as nap) see the same
-	h.NapEnv = strings.Fields(env)
 }
-
-const fleetUnitDir = "/run/systemd/system"
 
 // mustPush pushes master and fails the test if the push is rejected.
 func (h *host) mustPush() string {
@@ -360,7 +323,7 @@ func (h *host) leftovers(name string) []string {
 			left = append(left, "unit "+f[0]+" ("+strings.Join(f[1:4], " ")+")")
 		}
 	}
-	for _, dir := range []string{"/etc/systemd/system/", fleetUnitDir + "/"} {
+	for _, dir := range []string{"/etc/systemd/system/", "/run/systemd/system/", "/run/fleet/units/"} {
 		files, _ := filepath.Glob(h.M.Path(dir + name + "*"))
 		for _, f := range files {
 			left = append(left, "unit file "+dir+filepath.Base(f))

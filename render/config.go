@@ -29,23 +29,26 @@ type Config struct {
 
 // Operator is /etc/nap/config.yaml: trusted, but validated.
 type Operator struct {
-	Registry     string        // host[:port][/path]; default "127.0.0.1:5000"
-	Target       Target        // default fleet
-	Docker       string        // absolute; default /usr/bin/docker
-	Etcdctl      string        // absolute; default /usr/bin/etcdctl
-	NapRender    string        // absolute: nap-render on every host, which announces its instances; default /opt/nap/bin/nap-render
-	State        string        // absolute; default /var/lib/nap
-	UnitDir      string        // absolute; default /etc/systemd/system
-	DeployBranch string        // default master
-	KeepReleases int           // default 5
-	BuildTimeout time.Duration // default 20m
-	Drain        time.Duration // default 2s
-	EnvDir       string        // absolute or ""
-	Discovery    Discovery
-	Fleet        Fleet
-	Builder      Builder
-	Machines     Machines
-	Limits       Limits
+	Registry string // host[:port][/path]; default "127.0.0.1:5000"
+	// RegistryInsecure: the registry speaks plain HTTP, as dockerd's
+	// insecure-registries allow (a loopback registry always may).
+	RegistryInsecure bool
+	Target           Target        // default fleet
+	Docker           string        // absolute; default /usr/bin/docker
+	Etcdctl          string        // absolute; default /usr/bin/etcdctl
+	NapRender        string        // absolute: nap-render on every host, which announces its instances; default /opt/nap/bin/nap-render
+	State            string        // absolute; default /var/lib/nap
+	UnitDir          string        // absolute; default /etc/systemd/system
+	DeployBranch     string        // default master
+	KeepReleases     int           // default 5
+	BuildTimeout     time.Duration // default 20m
+	Drain            time.Duration // default 2s
+	EnvDir           string        // absolute or ""
+	Discovery        Discovery
+	Fleet            Fleet
+	Builder          Builder
+	Machines         Machines
+	Limits           Limits
 }
 
 // Discovery configures the announcements in etcd.
@@ -53,7 +56,8 @@ type Discovery struct {
 	Etcd      string   // "v2" (default) or "v3"
 	Prefix    string   // default /services
 	TTL       int      // seconds; default 60
-	Host      string   // "%H" (default) or a literal host name or IP
+	Host      string   // "%H" (default), "${NAME}" of EnvFile, or a literal host name or IP
+	EnvFile   string   // where ${NAME} is read on the instance's machine; default /etc/environment
 	Endpoints []string // default [http://127.0.0.1:2379]
 }
 
@@ -142,6 +146,7 @@ func DefaultOperator() Operator {
 			Prefix:    "/services",
 			TTL:       60,
 			Host:      "%H",
+			EnvFile:   "/etc/environment",
 			Endpoints: []string{"http://127.0.0.1:2379"},
 		},
 		Limits: Limits{MaxInstances: 20, MaxMemory: 2 << 30, MaxPorts: 64, MaxEnv: 256,

@@ -28,6 +28,7 @@ func TestParseConfigDefaults(t *testing.T) {
 
 func TestParseConfigFull(t *testing.T) {
 	op := `registry: registry.example.com:5000/nap
+registry_insecure: true
 target: systemd
 docker: /usr/local/bin/docker
 etcdctl: /opt/etcd/etcdctl
@@ -40,7 +41,7 @@ build_timeout: 1h30m
 drain: 500ms
 env_dir: /etc/nap/env
 discovery: {etcd: v3, prefix: /apps/prod, ttl: 30, host: 10.0.0.7, endpoints: ["http://10.0.0.1:2379", "https://[::1]:2379/"]}
-fleet: {endpoint: "http://10.0.0.1:49153", tunnel: "core@10.0.0.1", driver: api}
+fleet: {endpoint: "http://10.0.0.1:49153", tunnel: "core@10.0.0.1", driver: API}
 builder: {machine_id: 0123456789abcdef0123456789abcdef}
 machines: {allowed_metadata: [disk=ssd, region=eu]}
 limits: {max_instances: 4, max_memory: 1g, max_ports: 10, max_env: 20, max_processes: 3, max_tree: 64m, max_files: 5000}
@@ -65,13 +66,13 @@ processes:
 	}
 	want := &Config{
 		Operator: Operator{
-			Registry: "registry.example.com:5000/nap", Target: TargetSystemd,
+			Registry: "registry.example.com:5000/nap", RegistryInsecure: true, Target: TargetSystemd,
 			Docker: "/usr/local/bin/docker", Etcdctl: "/opt/etcd/etcdctl", NapRender: "/usr/local/bin/nap-render", State: "/srv/nap",
 			UnitDir: "/run/systemd/system", DeployBranch: "main", KeepReleases: 3,
 			BuildTimeout: 90 * time.Minute, Drain: 500 * time.Millisecond, EnvDir: "/etc/nap/env",
-			Discovery: Discovery{Etcd: "v3", Prefix: "/apps/prod", TTL: 30, Host: "10.0.0.7",
+			Discovery: Discovery{Etcd: "v3", Prefix: "/apps/prod", TTL: 30, Host: "10.0.0.7", EnvFile: "/etc/environment",
 				Endpoints: []string{"http://10.0.0.1:2379", "https://[::1]:2379/"}},
-			Fleet:    Fleet{Endpoint: "http://10.0.0.1:49153", Tunnel: "core@10.0.0.1", Driver: "api"},
+			Fleet:    Fleet{Endpoint: "http://10.0.0.1:49153", Tunnel: "core@10.0.0.1", Driver: "API"},
 			Builder:  Builder{MachineID: "0123456789abcdef0123456789abcdef"},
 			Machines: Machines{AllowedMetadata: []string{"disk=ssd", "region=eu"}},
 			Limits: Limits{MaxInstances: 4, MaxMemory: 1 << 30, MaxPorts: 10, MaxEnv: 20, MaxProcesses: 3,
@@ -176,7 +177,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"endpoints empty", "discovery: {endpoints: []}\n", "", "discovery.endpoints: list at least one"},
 		{"endpoint scheme", "discovery:\n  endpoints:\n    - http://a:2379\n    - ftp://b\n", "", `config.yaml:4: discovery.endpoints: invalid etcd endpoint "ftp://b"`},
 		{"endpoint path", "discovery: {endpoints: [\"http://a:2379/v2/keys\"]}\n", "", "invalid etcd endpoint"},
-		{"fleet driver", "fleet: {driver: ssh}\n", "", `fleet.driver: "ssh": use api or etcd`},
+		{"fleet driver", "fleet: {driver: ssh}\n", "", `fleet.driver: "ssh": fleetctl's --driver is API or etcd`},
+		{"host variable name", "discovery: {host: \"${1X}\"}\n", "", "discovery.host: ${1X}: use a variable name"},
+		{"host variable with a blank", "discovery: {host: \"${A B}\"}\n", "", "discovery.host: ${A B}: use a variable name"},
+		{"host half a variable", "discovery: {host: \"${A\"}\n", "", "use %H (the host's name), ${NAME}"},
+		{"env_file relative", "discovery: {env_file: etc/environment}\n", "", "discovery.env_file:"},
+		{"registry_insecure not a bool", "registry_insecure: \"yes please\"\n", "", `registry_insecure: want true or false`},
+		{"fleet driver in lower case", "fleet: {driver: api}\n", "", `fleet.driver: "api": fleetctl's --driver is API or etcd`},
 		{"fleet endpoint blank", "fleet: {endpoint: \"a b\"}\n", "", "fleet.endpoint:"},
 		{"machine id", "builder: {machine_id: xyz}\n", "", `builder.machine_id: invalid machine id "xyz"`},
 		{"allowed metadata", "machines: {allowed_metadata: [\"a=b c\"]}\n", "", "machines.allowed_metadata: invalid metadata"},

@@ -54,9 +54,14 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 	op := cfg.Operator
 	d := op.Discovery
 
-	host := unit.Spec(unit.Host)
-	if d.Host != "%H" {
-		host = unit.Lit(d.Host)
+	// The announced host: systemd's %H, a literal, or a variable of the
+	// environment file on the instance's machine, which register reads
+	// itself (no ${} expansion in the unit: nothing there is a variable).
+	hostArgs := []unit.Text{unit.Lit("--host"), unit.Spec(unit.Host)}
+	if name, ok := HostVar(d.Host); ok {
+		hostArgs = []unit.Text{unit.Lit("--host-from"), unit.Lit(name), unit.Lit("--env-file"), unit.Lit(d.EnvFile)}
+	} else if d.Host != "%H" {
+		hostArgs[1] = unit.Lit(d.Host)
 	}
 	probe := "none"
 	switch {
@@ -75,7 +80,9 @@ func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
 		unit.Lit("--ttl"), unit.Lit(strconv.Itoa(d.TTL)),
 		unit.Lit("--key"), key,
 		unit.Lit("--container"), names.ContainerOf(s.Proc),
-		unit.Lit("--host"), host,
+	)
+	register = append(register, hostArgs...)
+	register = append(register,
 		unit.Lit("--release"), unit.Lit(s.Rev),
 		unit.Lit("--probe"), unit.Lit(probe),
 		unit.Lit("--primary"), unit.Lit(fmt.Sprintf("%d/%s", s.Primary, primaryProto(s))),

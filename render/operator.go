@@ -10,7 +10,7 @@ import (
 // operatorFields are the top-level keys of the operator config; nap.yaml
 // setting one of them is told so.
 var operatorFields = map[string]bool{
-	"registry": true, "target": true, "docker": true, "etcdctl": true, "nap_render": true, "state": true,
+	"registry": true, "registry_insecure": true, "target": true, "docker": true, "etcdctl": true, "nap_render": true, "state": true,
 	"unit_dir": true, "deploy_branch": true, "keep_releases": true, "build_timeout": true,
 	"drain": true, "env_dir": true, "discovery": true, "fleet": true, "builder": true,
 	"machines": true, "limits": true,
@@ -28,6 +28,8 @@ func parseOperator(file string, data []byte, op *Operator) error {
 		switch key {
 		case "registry":
 			return check(v, key, &op.Registry, validRegistry)
+		case "registry_insecure":
+			op.RegistryInsecure, err = d.boolean(v, key)
 		case "target":
 			var s string
 			if err := check(v, key, &s, validTarget); err != nil {
@@ -145,6 +147,8 @@ func (d doc) discovery(n *yaml.Node, ds *Discovery) error {
 			ds.TTL, err = d.integer(v, ctx, 3, 86400)
 		case "host":
 			return d.check(v, ctx, &ds.Host, validDiscoveryHost)
+		case "env_file":
+			return d.check(v, ctx, &ds.EnvFile, validAbs)
 		case "endpoints":
 			var list []string
 			if list, err = d.strings(v, ctx); err != nil {

@@ -189,10 +189,14 @@ func validHostName(s string) error {
 }
 
 // validDiscoveryHost: the host part of an announcement, "%H" (systemd's
-// host name specifier) or a literal name or IP.
+// host name specifier), "${NAME}" (a variable of discovery.env_file on the
+// instance's machine) or a literal name or IP.
 func validDiscoveryHost(s string) error {
 	if s == "%H" {
 		return nil
+	}
+	if name, ok := HostVar(s); ok {
+		return validEnvVarName(name)
 	}
 	if _, err := netip.ParseAddr(s); err == nil && !strings.Contains(s, "%") {
 		return nil
@@ -200,7 +204,29 @@ func validDiscoveryHost(s string) error {
 	if validHostName(s) == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: use %%H (the host's name) or a literal host name or IP", QuoteName(s))
+	return fmt.Errorf("%s: use %%H (the host's name), ${NAME} (a variable of discovery.env_file, e.g. ${COREOS_PUBLIC_IPV4}) or a literal host name or IP", QuoteName(s))
+}
+
+// HostVar returns NAME when discovery.host is "${NAME}".
+func HostVar(host string) (string, bool) {
+	name, ok := strings.CutPrefix(host, "${")
+	if !ok || !strings.HasSuffix(name, "}") {
+		return "", false
+	}
+	return strings.TrimSuffix(name, "}"), true
+}
+
+// validEnvVarName: a shell-style variable name, as an environment file
+// holds them.
+func validEnvVarName(s string) error {
+	ok := s != "" && len(s) <= 64 && !isDigit(s[0])
+	for i := 0; ok && i < len(s); i++ {
+		ok = isAlnum(s[i]) || s[i] == '_'
+	}
+	if !ok {
+		return fmt.Errorf("${%s}: use a variable name of letters, digits and '_', e.g. ${COREOS_PUBLIC_IPV4}", s)
+	}
+	return nil
 }
 
 // validEndpoint: http(s)://host[:port][/], as etcdctl takes it.
@@ -272,8 +298,8 @@ func validFleetWord(s string) error {
 }
 
 func validFleetDriver(s string) error {
-	if s != "" && s != "api" && s != "etcd" {
-		return fmt.Errorf("%s: use api or etcd (or leave it empty)", QuoteName(s))
+	if s != "" && s != "API" && s != "etcd" {
+		return fmt.Errorf("%s: fleetctl's --driver is API or etcd, spelled so (or leave it empty for API)", QuoteName(s))
 	}
 	return nil
 }

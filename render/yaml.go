@@ -150,6 +150,14 @@ func (d doc) integer(n *yaml.Node, ctx string, min, max int) (int, error) {
 	return i, nil
 }
 
+func (d doc) boolean(n *yaml.Node, ctx string) (bool, error) {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
+		return false, d.errf(n, "%s: want true or false, got %s", ctx, kindName(n))
+	}
+	return b, nil
+}
+
 func (d doc) duration(n *yaml.Node, ctx string, min time.Duration) (time.Duration, error) {
 	s, err := d.str(n, ctx)
 	if err != nil {

@@ -131,20 +131,94 @@ func (f *Fleet) Start(ctx context.Context, names ...string) error {
 	return err
 }
 
+// Stop stops the units and returns once fleet's agents report none of
+// them running. fleetctl v1.0.0 refuses to stop a unit that was never
+// started (exit 1, and it stops nothing after it), so only units fleet
+// has launched are named to it.
 func (f *Fleet) Stop(ctx context.Context, names ...string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	_, err := f.fleetctl(ctx, append([]string{"stop", "--no-block"}, names...)...)
-	return err
+	states, err := f.reported(ctx)
+	if err != nil {
+		return err
+	}
+	var running []string
+	for _, n := range names {
+		if st, ok := states[n]; ok && st.Active != "inactive" && st.Active != "failed" {
+			running = append(running, n)
+		}
+	}
+	if len(running) == 0 {
+		return nil
+	}
+	if _, err := f.fleetctl(ctx, append([]string{"stop", "--no-block"}, running...)...); err != nil {
+		return err
+	}
+	return f.await(ctx, "stop", running, func(st UnitState, ok bool) bool {
+		return !ok || st.Active == "inactive" || st.Active == "failed"
+	})
 }
 
+// Destroy removes the units from fleet's registry and returns once its
+// agents have stopped them and report them no more: fleet acts
+// asynchronously (the engine every 2 s, each agent every 5 s), and a
+// release that still runs after its destroy returned would still answer,
+// and still be listed.
 func (f *Fleet) Destroy(ctx context.Context, names ...string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	_, err := f.fleetctl(ctx, append([]string{"destroy"}, names...)...)
-	return err
+	if _, err := f.fleetctl(ctx, append([]string{"destroy"}, names...)...); err != nil {
+		return err
+	}
+	return f.await(ctx, "destroy", names, func(_ UnitState, ok bool) bool { return !ok })
+}
+
+// Settle bounds how long a stop or destroy waits for fleet's agents to
+// report it done: two agent periods and an engine period, with room.
+const Settle = 30 * time.Second
+
+// await polls the agents' reported states until done holds for every unit
+// of names (ok: the unit is reported at all), for at most Settle.
+func (f *Fleet) await(ctx context.Context, op string, names []string, done func(st UnitState, ok bool) bool) error {
+	deadline := time.Now().Add(Settle)
+	for {
+		states, err := f.reported(ctx)
+		if err != nil {
+			return err
+		}
+		var pending []string
+		for _, n := range names {
+			if st, ok := states[n]; !done(st, ok) {
+				pending = append(pending, n+" ("+st.Active+")")
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return envErr("fleetctl", "after %s, fleet's agents still report %s (fleetctl list-units)", op, strings.Join(pending, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// reported is list-units by name: the states fleet's agents report.
+func (f *Fleet) reported(ctx context.Context) (map[string]UnitState, error) {
+	states, err := f.States(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]UnitState, len(states))
+	for _, st := range states {
+		m[st.Name] = st
+	}
+	return m, nil
 }
 
 // ResetFailed destroys the units: fleet has no reset-failed, and a unit that
@@ -156,6 +230,9 @@ func (f *Fleet) ResetFailed(ctx context.Context, names ...string) error {
 	return f.Destroy(ctx, names...)
 }
 
+// States are the states fleet's agents report (list-units), which lag
+// behind its registry (list-unit-files) by up to an agent period; Stop
+// and Destroy wait for them to agree.
 func (f *Fleet) States(ctx context.Context, prefix string) ([]UnitState, error) {
 	out, err := f.fleetctl(ctx, "list-units", "--no-legend", "--full", "--fields=unit,machine,load,active,sub")
 	if err != nil {
@@ -241,5 +318,8 @@ func (f *Fleet) Follow(ctx context.Context, name string, w io.Writer) error {
 		case <-tick.C:
 		}
 	}
-	return followTool(ctx, f.argv(), w, "journal", "--lines="+strconv.Itoa(followLines), "-f", name)
+	// fleetctl v1.0.0 knows --follow, not -f (an unknown flag prints its
+	// usage on stdout and exits 0); --output=cat gives the build's own
+	// lines, as the pusher should see them, without journalctl's prefix.
+	return followTool(ctx, f.argv(), w, "journal", "--lines="+strconv.Itoa(followLines), "--output=cat", "--follow", name)
 }
