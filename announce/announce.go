@@ -48,15 +48,15 @@ type Config struct {
 	TTL          time.Duration // whole seconds, at least 3
 	Key          string
 	Container    string
-	Host         string   // announced as "host"
+	Host         string // announced as "host"
 	// HostFrom names a variable of EnvFile (KEY=VALUE lines, as systemd's
 	// EnvironmentFile=) whose value Register announces as the host: e.g.
 	// COREOS_PUBLIC_IPV4, an address the other machines reach.
-	HostFrom string `json:"-"`
-	EnvFile  string `json:"-"`
-	Primary      string   // the container port announced as "port", e.g. "8080/tcp"
-	Ports        []string // the container ports listed in "ports"
-	Release      string
+	HostFrom string   `json:"-"`
+	EnvFile  string   `json:"-"`
+	Primary  string   // the container port announced as "port", e.g. "8080/tcp"
+	Ports    []string // the container ports listed in "ports"
+	Release  string
 	// Probe is "tcp" (the app accepts TCP on the container's address and
 	// the primary port), "health" (docker reports the container healthy)
 	// or "none" (it runs with its ports published).

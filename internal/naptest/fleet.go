@@ -2,9 +2,9 @@ package naptest
 
 import (
 	"context"
-	"time"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nap-paas/nap/internal/sandbox"
 )
