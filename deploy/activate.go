@@ -15,7 +15,7 @@ import (
 // release. Before the switch, any failure stops the new release and leaves
 // `current` as it was.
 func (s *session) activate(ctx context.Context, rel *store.Release, files []UnitFile) error {
-	rev := rel.Revision
+	rev := rel.Key()
 	s.settled = false
 	cur, err := s.st.Current()
 	if err != nil {
@@ -38,13 +38,9 @@ func (s *session) activate(ctx context.Context, rel *store.Release, files []Unit
 	}
 	all := append(append([]string(nil), run...), dsc...)
 	if cur == rev && len(wrote) > 0 {
-		// Same release, changed units (e.g. the operator's env changed):
-		// names cannot differ, so the instances restart in place.
-		s.d.say("Units of %s changed; restarting its instances", short(rev))
-		err := s.drv.Stop(ctx, all...)
-		if err != nil {
-			return s.abort(ctx, rev, cur, during("restart", err))
-		}
+		// The current release's units were gone from the scheduler (they
+		// are its stored ones: changed units make a release of their own).
+		s.d.say("%s's units were missing from %s; submitted them again", short(rev), s.drv.Name())
 	}
 	s.d.say("Starting %s: %d instance(s)", short(rev), len(run))
 	if err := s.drv.Start(ctx, all...); err != nil {
@@ -260,7 +256,7 @@ func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int,
 					if ds := byName[dn]; ds.Active == "failed" {
 						return s.unitFailed(ctx, dn, "failed")
 					}
-					if !announced(kv[s.key(proc, rev, i)], rev) && pending == "" {
+					if !announced(kv[s.key(proc, rev, i)], revOf(rev)) && pending == "" {
 						pending = name + " (not announced in etcd yet)"
 					}
 					continue
@@ -289,7 +285,7 @@ func (s *session) waitUp(ctx context.Context, rev string, counts map[string]int,
 			e.Journal, _ = s.journal(ctx, name)
 			return e
 		}
-		if err := sleep(ctx, s.d.poll()); err != nil {
+		if err := sleep(ctx, s.poll()); err != nil {
 			return envErr("start", "%v", err)
 		}
 	}
@@ -329,7 +325,7 @@ func (s *session) printEndpoints(ctx context.Context, rev string) {
 		return
 	}
 	for _, ep := range parseEndpoints(kv) {
-		if ep.Rev == rev {
+		if ep.Rev == revOf(rev) {
 			s.d.say("%s %s", strings.TrimPrefix(ep.Key, s.cfg.Operator.Discovery.Prefix+"/"), ep.Addr)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ type Deployer struct {
 	Etcd *etcd.Client
 	// StartTimeout bounds the wait for a release's instances (default 2m);
 	// Grace is how long an instance without ports must stay active (default
-	// 3s); Poll is the polling interval (default 100ms); ToolTimeout bounds
+	// 3s); Poll is the polling interval (default the driver's); ToolTimeout bounds
 	// each fleetctl/systemctl call (default 1m).
 	StartTimeout, Grace, Poll, ToolTimeout time.Duration
 }
@@ -194,8 +195,10 @@ func (s *session) intend(rev string) error {
 	if err := s.st.WriteIntent(in); err != nil {
 		return envErr("record the deploy", "%v", err)
 	}
+	if !s.intent {
+		startGuard(s.d.Guard, s.app)
+	}
 	s.intent, s.settled = true, true
-	startGuard(s.d.Guard, s.app)
 	return nil
 }
 
@@ -235,9 +238,7 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 		// A push that did not become a release leaves no tree behind; one
 		// that did keeps it until Prune removes the release.
 		if !released {
-			if _, err := s.st.Release(rev); err != nil {
-				store.RemoveAll(s.st.SrcDir(rev))
-			}
+			s.st.RemoveOrphanSources()
 		}
 	}()
 	if err := s.export(ctx, gitDir, rev); err != nil {
@@ -250,23 +251,38 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 	if err := s.build(ctx, rev, files); err != nil {
 		return during("build", err)
 	}
-	digest, err := s.inspectImage(ctx, rev, rendered, &files)
+	digest, built, err := s.inspectImage(ctx, rev)
 	if err != nil {
 		return err
 	}
-	rel := &store.Release{Revision: rev, Time: time.Now().UTC(), ImageDigest: digest, Instances: rendered.instances, Status: store.StatusPending}
-	if old, err := s.st.Release(rev); err == nil && old.Status == store.StatusDeployed {
+	key, again, rendered, err := s.releaseOf(rev, built)
+	if err != nil {
+		return err
+	}
+	if key == rev && !sameFiles(files, again) {
+		s.d.say("The built image's settings changed the units; using them")
+	}
+	files = again
+	if key != rev {
+		// What a crash from here on leaves is the new release's.
+		if err := s.intend(key); err != nil {
+			return err
+		}
+	}
+	_, gen, _ := render.ParseReleaseKey(key)
+	rel := &store.Release{Revision: rev, Gen: gen, Time: time.Now().UTC(), ImageDigest: digest, Instances: rendered.instances, Status: store.StatusPending}
+	if old, err := s.st.Release(key); err == nil && old.Status == store.StatusDeployed {
 		rel.Time = old.Time // a redeploy of a release keeps its place in history
 	}
 	cur, _ := s.st.Current()
-	if stored, err := s.st.Units(rev); cur == rev && err == nil && sameFiles(stored, files) {
+	if stored, err := s.st.Units(key); cur == key && err == nil && sameFiles(stored, files) {
 		// Rewriting the current release would briefly remove what
 		// `current` points to; its units are the same.
-		if r, err := s.st.Release(rev); err == nil {
+		if r, err := s.st.Release(key); err == nil {
 			rel = r
 		}
 	} else if err := s.st.WriteRelease(rel, files); err != nil {
-		return envErr("write release", "%s: %v", s.st.ReleaseDir(rev), err)
+		return envErr("write release", "%s: %v", s.st.ReleaseDir(key), err)
 	}
 	released = true
 	if err := s.activate(ctx, rel, files); err != nil {
@@ -301,8 +317,11 @@ type renderResult struct {
 }
 
 // render renders the exported tree of rev (built: the image's config, or nil).
-func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *renderResult, error) {
-	tree, err := source.Open(s.st.SrcDir(rev))
+// render renders release key (REV or REV-N) from the exported tree of its
+// revision.
+func (s *session) render(key string, built *dockerfile.Image) ([]UnitFile, *renderResult, error) {
+	n := relNames(s.app, key)
+	tree, err := source.Open(s.st.SrcDir(n.Rev))
 	if err != nil {
 		return nil, nil, envErr("render", "%v", err)
 	}
@@ -316,7 +335,7 @@ func (s *session) render(rev string, built *dockerfile.Image) ([]UnitFile, *rend
 	if err != nil {
 		return nil, nil, treeErr("render", err)
 	}
-	units, err := render.RenderUnits(img, cfg, render.Release{App: s.app, Rev: rev, MachineID: s.d.machineID(), Built: built})
+	units, err := render.RenderUnits(img, cfg, render.Release{App: s.app, Rev: n.Rev, Gen: n.Gen, MachineID: s.d.machineID(), Built: built})
 	if err != nil {
 		return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
 	}
@@ -399,7 +418,7 @@ func (s *session) build(ctx context.Context, rev string, files []UnitFile) error
 			s.drv.ResetFailed(rctx, name)
 			return envErr("build", "%s did not finish within %v", name, timeout)
 		}
-		if err := f.wait(ctx, s.d.poll()); err != nil {
+		if err := f.wait(ctx, s.poll()); err != nil {
 			finish()
 			return envErr("build", "%v", err)
 		}
@@ -424,7 +443,7 @@ func (s *session) buildEnvCause(ctx context.Context, journal string) string {
 	return ""
 }
 
-func (d *Deployer) poll() time.Duration { return orDefault(d.Poll, 100*time.Millisecond) }
+func (s *session) poll() time.Duration { return orDefault(s.d.Poll, s.drv.Poll()) }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -466,26 +485,48 @@ func (s *session) state(ctx context.Context, name string) (UnitState, error) {
 
 // inspectImage reads the built image's config from the registry and, when
 // settings inherited from its base change the units, re-renders.
-func (s *session) inspectImage(ctx context.Context, rev string, rr *renderResult, files *[]UnitFile) (string, error) {
+func (s *session) inspectImage(ctx context.Context, rev string) (string, *dockerfile.Image, error) {
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	config, digest, err := s.d.registry(&s.cfg.Operator).ImageConfig(rctx, s.app, rev)
 	if err != nil {
-		return "", envErr("inspect image", "reading %s/%s:%s from the registry: %v", s.cfg.Operator.Registry, s.app, rev, err)
+		return "", nil, envErr("inspect image", "reading %s/%s:%s from the registry: %v", s.cfg.Operator.Registry, s.app, rev, err)
 	}
 	built, err := dockerfile.FromConfig(config)
 	if err != nil {
-		return "", envErr("inspect image", "config of %s:%s: %v", s.app, rev, err)
+		return "", nil, envErr("inspect image", "config of %s:%s: %v", s.app, rev, err)
 	}
-	again, rr2, err := s.render(rev, built)
-	if err != nil {
-		return "", err
+	return digest, built, nil
+}
+
+// maxGen bounds the releases of one revision with different units.
+const maxGen = 1000
+
+// releaseOf picks the release of rev that the units rendered now make: the
+// stored release of rev holding exactly them, else a new generation R-N.
+// Units of one revision change when the operator's config does; as a
+// release of their own they start beside the running ones and the switch
+// stays blue/green (replacing units in place would not reach fleet's
+// instances, which keep the copy they were started from).
+func (s *session) releaseOf(rev string, built *dockerfile.Image) (string, []UnitFile, *renderResult, error) {
+	for gen := 1; gen <= maxGen; gen++ {
+		key := render.ReleaseKey(rev, gen)
+		files, rr, err := s.render(key, built)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		stored, err := s.st.Units(key)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && sameFiles(stored, files) {
+			if gen > 1 && err != nil {
+				s.d.say("The units of %s changed since it was released; releasing them as %s", short(rev), short(key))
+			}
+			return key, files, rr, nil
+		}
+		if err != nil {
+			return "", nil, nil, envErr("render", "%v", err)
+		}
 	}
-	if !sameFiles(*files, again) {
-		s.d.say("The built image's settings changed the units; using them")
-	}
-	*files, rr.instances = again, rr2.instances
-	return digest, nil
+	return "", nil, nil, envErr("render", "%s was released with %d different unit sets; remove old releases", short(rev), maxGen)
 }
 
 // sameFiles reports whether a and b hold the same files, in any order.

@@ -24,8 +24,14 @@ drain: 1s
 keep_releases: 3
 registry: f1:5000
 registry_insecure: true
+machines: {allowed_metadata: [role=worker]}
 discovery: {etcd: v2, host: "${COREOS_PUBLIC_IPV4}", ttl: 15, endpoints: ["http://f1:2379"]}
 `
+
+// agentTTL is how long fleet waits for a silent machine before it
+// reschedules its units (fleet's default is 30 s); the discovery TTL
+// (fleetConfig) bounds how long a lost instance stays announced.
+const agentTTL = 10 * time.Second
 
 // fleetCluster starts three machines running the real fleetd v1.0.0, etcd
 // (v2) and the registry on f1, and nap-render on each (the discovery units
@@ -33,12 +39,12 @@ discovery: {etcd: v2, host: "${COREOS_PUBLIC_IPV4}", ttl: 15, endpoints: ["http:
 func fleetCluster(t *testing.T) (f1 *naptest.Host, all []*sandbox.Machine) {
 	insecure := []string{"f1:5000"}
 	m1 := sandbox.NewMachine(t, sandbox.Options{Name: "f1", Docker: true, Registry: true, RegistryListen: "0.0.0.0:5000",
-		InsecureRegistries: insecure, EtcdV2: true})
-	m1.StartFleet(t, sandbox.FleetOptions{Metadata: "role=builder"})
+		InsecureRegistries: insecure, EtcdV2: true, SSH: true})
+	m1.StartFleet(t, sandbox.FleetOptions{Metadata: "role=builder", AgentTTL: agentTTL})
 	all = []*sandbox.Machine{m1}
 	for _, name := range []string{"f2", "f3"} {
-		m := sandbox.NewMachine(t, sandbox.Options{Name: name, Docker: true, InsecureRegistries: insecure})
-		m.StartFleet(t, sandbox.FleetOptions{EtcdServers: []string{"http://f1:2379"}, Metadata: "role=worker"})
+		m := sandbox.NewMachine(t, sandbox.Options{Name: name, Docker: true, InsecureRegistries: insecure, SSH: true})
+		m.StartFleet(t, sandbox.FleetOptions{EtcdServers: []string{"http://f1:2379"}, Metadata: "role=worker", AgentTTL: agentTTL})
 		naptest.InstallNapRender(t, m)
 		all = append(all, m)
 	}
@@ -61,8 +67,10 @@ func TestFleetCluster(t *testing.T) {
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(bindir, "fleetctl"), []byte("#!/bin/sh\nfor a; do case $a in -*) ;; *) echo \"$a\" >> "+log+"; break;; esac; done\nexec "+real+" \"$@\"\n"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fleetConfig), 0o644))
+	// fleetctl journal of a unit on f2 or f3 goes over ssh, as core.
+	sshEnv := host.FleetSSH("root", "core", machines...)
 	s := &site{Host: host, config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir),
-		env: []string{"PATH=" + bindir + ":" + systemPath}}
+		env: append([]string{"PATH=" + bindir + ":" + systemPath}, sshEnv...)}
 	calls := func() map[string]int {
 		b, _ := os.ReadFile(log)
 		os.Remove(log)
@@ -85,7 +93,7 @@ func TestFleetCluster(t *testing.T) {
 	}
 	t.Logf("BENCH fleetctl calls, deploy of %d instances: %v", n, calls())
 	s.checkAll(t, n, rev1)
-	s.checkSpread(t, machines, n, rev1)
+	s.checkSpread(t, machines, n, rev1[:12])
 
 	if _, code := s.deploy(rev1); code != 0 {
 		t.Fatalf("redeploy unchanged: exit %d", code)
@@ -97,9 +105,11 @@ func TestFleetCluster(t *testing.T) {
 	}
 
 	rev2 := s.commit("two", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello again from %s`, 1)})
+	client := s.startClient()
 	if _, code := s.deploy(rev2); code != 0 {
 		t.Fatalf("redeploy: exit %d", code)
 	}
+	client.check(t, "redeploy")
 	t.Logf("BENCH fleetctl calls, redeploy of %d instances: %v", n, calls())
 	// deploy returns once fleet's agents report the old release gone.
 	s.checkAll(t, n, rev2)
@@ -112,14 +122,58 @@ func TestFleetCluster(t *testing.T) {
 		t.Errorf("plan --rev of the old release: exit %d, want 4 and a submit", code)
 	}
 	calls()
+	client = s.startClient()
 	if _, code := s.nap("rollback", "hello"); code != 0 {
 		t.Fatalf("rollback: exit %d", code)
 	}
+	client.check(t, "rollback")
 	t.Logf("BENCH fleetctl calls, rollback of %d instances: %v", n, calls())
 	s.checkAll(t, n, rev1)
 	s.checkGone(t, machines, rev2)
 
+	// The operator's config changes (the keys' TTL): the same revision's
+	// new units are a release of their own, R-2, started beside R and
+	// switched to blue/green; every instance runs them (fleet's instances
+	// keep the copy they were started from: units replaced in place would
+	// never reach them).
+	must(t, os.WriteFile(s.config, []byte(strings.Replace(fleetConfig, "ttl: 15", "ttl: 20", 1)), 0o644))
+	id := rev1[:12] + "-2"
+	client = s.startClient()
+	if out, code := s.deploy(rev1); code != 0 || !strings.Contains(out, "releasing them as "+id) {
+		t.Fatalf("deploy of %s with a changed config: exit %d; want it released as %s", rev1[:12], code, id)
+	}
+	client.check(t, "a changed config")
+	s.checkAll(t, n, rev1)
+	on := s.checkSpread(t, machines, n, id)
+	for i := 1; i <= n; i++ {
+		disc := fmt.Sprintf("hello.web.%s.discovery@%d.service", id, i)
+		for _, m := range machines {
+			if m.Name == on[disc] {
+				if out, _ := m.Systemctl("show", "-p", "ExecStart", disc); !strings.Contains(out, "--ttl 20 ") {
+					t.Errorf("%s on %s runs %s; want the new --ttl 20", disc, m.Name, out)
+				}
+			}
+		}
+	}
+	if out, _ := s.nap("status", "hello"); !strings.Contains(out, rev1+"-2") {
+		t.Errorf("status does not list release %s-2:\n%s", rev1, out)
+	}
+
+	// A release whose instances crash, on the workers only (f2, f3): the
+	// deploy is refused with the instance's own last lines, which fleetctl
+	// read over ssh from its machine; rev1 keeps serving.
+	hello := readFile(t, "../examples/hello/main.go")
+	crash := s.commit("crash", map[string]string{"nap.yaml": nap + "machine: {metadata: [role=worker]}\n",
+		"main.go": strings.Replace(hello, "func main() {", "func main() {\n\tprintln(\"crashing on purpose\")\n\tos.Exit(1)", 1)})
+	if out, code := s.deploy(crash); code == 0 || !strings.Contains(out, "crashing on purpose") {
+		t.Errorf("deploy of a crashing release: exit %d; want a refusal showing the instance's last lines", code)
+	}
+	s.checkAll(t, n, rev1)
+	s.checkGone(t, machines, crash)
+
 	s.fleetctlFaults(t, dir, bindir, nap, n)
+
+	machines = s.loseMachine(t, machines, n, rev1, id)
 
 	if _, code := s.nap("destroy", "hello"); code != 0 {
 		t.Fatalf("destroy: exit %d", code)
@@ -127,17 +181,78 @@ func TestFleetCluster(t *testing.T) {
 	s.checkGone(t, machines, "")
 }
 
+// loseMachine kills every process of a machine running an instance of rev
+// (not f1, which holds etcd and the registry) at once, as a power cut, and
+// measures what a client resolving etcd before each request sees: the lost
+// instance's key expiring by its TTL, and fleet rescheduling the instance
+// onto a machine left (Conflicts= allows it: n ≤ machines − 1). It returns
+// the machines still alive.
+func (s *site) loseMachine(t *testing.T, machines []*sandbox.Machine, n int, rev, id string) []*sandbox.Machine {
+	t.Helper()
+	var lost *sandbox.Machine
+	var alive []*sandbox.Machine
+	for _, m := range machines {
+		out, _ := m.Systemctl("list-units", "--plain", "--no-legend", "--state=active", "hello.web."+id+"@*.service")
+		if lost == nil && m.Name != "f1" && out != "" {
+			lost = m
+			continue
+		}
+		alive = append(alive, m)
+	}
+	if lost == nil {
+		t.Fatalf("no instance of %s outside f1", rev[:12])
+	}
+	announced := func() map[string]string { // key → host
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		kvs, _ := s.M.Etcd().V2().List(ctx, "/services/hello/web")
+		m := map[string]string{}
+		for _, kv := range kvs {
+			var a naptest.Announcement
+			json.Unmarshal([]byte(kv.Value), &a)
+			m[kv.Key] = a.Host
+		}
+		return m
+	}
+	client := s.startClient()
+	killed := time.Now()
+	lost.Kill()
+	t.Logf("killed %s (%s) at once", lost.Name, lost.IP)
+	var expired, back time.Duration
+	for deadline := killed.Add(3 * time.Minute); time.Now().Before(deadline) && back == 0; time.Sleep(100 * time.Millisecond) {
+		hosts := map[string]bool{}
+		for _, h := range announced() {
+			hosts[h] = true
+		}
+		if expired == 0 && !hosts[lost.IP] {
+			expired = time.Since(killed)
+		}
+		if expired != 0 && len(hosts) == n {
+			back = time.Since(killed)
+		}
+	}
+	requests, failures := client.stop()
+	t.Logf("BENCH machine lost (agent TTL %v, key TTL 20s): lost key expired after %v, instance announced again after %v; client: %d requests, %d failed",
+		agentTTL, expired.Round(100*time.Millisecond), back.Round(100*time.Millisecond), requests, failures)
+	if expired == 0 || back == 0 {
+		t.Fatalf("after the loss of %s: key expired after %v, instance back after %v (0: not within 3 minutes)", lost.Name, expired, back)
+	}
+	s.checkAll(t, n, rev)
+	s.checkSpread(t, alive, n, id)
+	return alive
+}
+
 // checkSpread asserts that the n instances of rev run on n different
 // machines (Conflicts=), each with its discovery unit beside it
 // (MachineOf=), and that each announcement holds its own machine's
 // public address.
-func (s *site) checkSpread(t *testing.T, machines []*sandbox.Machine, n int, rev string) {
+func (s *site) checkSpread(t *testing.T, machines []*sandbox.Machine, n int, id string) map[string]string {
 	t.Helper()
 	on := map[string]string{} // instance → machine
 	ip := map[string]string{} // machine → its address
 	for _, m := range machines {
 		ip[m.Name] = m.IP
-		out, _ := m.Systemctl("list-units", "--plain", "--no-legend", "--state=active", "hello.web."+rev[:12]+"*")
+		out, _ := m.Systemctl("list-units", "--plain", "--no-legend", "--state=active,activating", "hello.web."+id+"[.@]*")
 		for _, l := range strings.Split(out, "\n") {
 			if f := strings.Fields(l); len(f) > 0 {
 				if prev, ok := on[f[0]]; ok {
@@ -149,8 +264,8 @@ func (s *site) checkSpread(t *testing.T, machines []*sandbox.Machine, n int, rev
 	}
 	hosts := map[string]bool{}
 	for i := 1; i <= n; i++ {
-		run := fmt.Sprintf("hello.web.%s@%d.service", rev[:12], i)
-		disc := fmt.Sprintf("hello.web.%s.discovery@%d.service", rev[:12], i)
+		run := fmt.Sprintf("hello.web.%s@%d.service", id, i)
+		disc := fmt.Sprintf("hello.web.%s.discovery@%d.service", id, i)
 		if on[run] == "" || on[disc] != on[run] {
 			t.Errorf("%s on %q, its discovery unit on %q: want one machine for both", run, on[run], on[disc])
 		}
@@ -167,10 +282,11 @@ func (s *site) checkSpread(t *testing.T, machines []*sandbox.Machine, n int, rev
 		inst := kv.Key[strings.LastIndexByte(kv.Key, '.')+1:]
 		var a naptest.Announcement
 		json.Unmarshal([]byte(kv.Value), &a)
-		if m := on[fmt.Sprintf("hello.web.%s@%s.service", rev[:12], inst)]; a.Host != ip[m] {
+		if m := on[fmt.Sprintf("hello.web.%s@%s.service", id, inst)]; a.Host != ip[m] {
 			t.Errorf("%s announces host %q, want its machine %s's address %s", kv.Key, a.Host, m, ip[m])
 		}
 	}
+	return on
 }
 
 // checkGone asserts that nothing of release rev (of the app, when rev is
@@ -187,7 +303,9 @@ func (s *site) checkGone(t *testing.T, machines []*sandbox.Machine, rev string) 
 		for _, l := range strings.Split(out, "\n") {
 			// a release's build unit stays with its release (a rollback
 			// needs no build); the whole app's goes with destroy
-			if l != "" && (rev == "" || !strings.Contains(l, ".build.")) {
+			// fleet unloads a failed unit's file but does not reset it:
+			// systemd keeps its record ("not-found failed", no process)
+			if l != "" && (rev == "" || !strings.Contains(l, ".build.")) && !strings.Contains(l, " not-found failed ") {
 				left = append(left, l)
 			}
 		}
@@ -195,14 +313,16 @@ func (s *site) checkGone(t *testing.T, machines []*sandbox.Machine, rev string) 
 			t.Errorf("%s still has units of %s:\n%s", m.Name, pattern, strings.Join(left, "\n"))
 		}
 	}
-	if out := s.sh("fleetctl list-units --no-legend --full --fields=unit | grep '^" + pattern + "' || true"); out != "" {
+	if out := s.sh("fleetctl list-units --no-legend --full --fields=unit | grep '^" + pattern + "' | grep -v '\\.build\\.' || true"); out != "" {
 		t.Errorf("fleet's agents still report:\n%s", out)
 	}
 }
 
-// checkAll asserts that n instances of rev are announced and answer.
+// checkAll asserts that n instances of rev (a revision or a release key,
+// REV-N) are announced and answer.
 func (s *site) checkAll(t *testing.T, n int, rev string) {
 	t.Helper()
+	rev, _, _ = strings.Cut(rev, "-")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	kvs, err := s.M.Etcd().V2().List(ctx, "/services/hello/web")
@@ -244,5 +364,59 @@ func (s *site) fleetctlFaults(t *testing.T, dir, bindir, nap string, n int) {
 				t.Errorf("units of the refused release left (held by fleet, loaded): %q", got)
 			}
 		})
+	}
+}
+
+// client asks the announced instances in turn, resolving etcd before every
+// request, every 50 ms, without retries: what a router in front of the
+// app would see.
+type client struct {
+	halt     chan struct{}
+	done     chan struct{}
+	requests int
+	failures int
+}
+
+func (s *site) startClient() *client {
+	c := &client{halt: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for i := 0; ; i++ {
+			select {
+			case <-c.halt:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			c.requests++
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			kvs, err := s.M.Etcd().V2().List(ctx, "/services/hello/web")
+			cancel()
+			if err != nil || len(kvs) == 0 {
+				c.failures++
+				continue
+			}
+			var a naptest.Announcement
+			json.Unmarshal([]byte(kvs[i%len(kvs)].Value), &a)
+			if _, err := s.Get(a); err != nil {
+				c.failures++
+			}
+		}
+	}()
+	return c
+}
+
+func (c *client) stop() (requests, failures int) {
+	close(c.halt)
+	<-c.done
+	return c.requests, c.failures
+}
+
+// check stops the client and wants no failed request.
+func (c *client) check(t *testing.T, during string) {
+	t.Helper()
+	requests, failures := c.stop()
+	t.Logf("client during %s: %d requests, %d failed", during, requests, failures)
+	if failures != 0 {
+		t.Errorf("%d of %d requests failed during %s", failures, requests, during)
 	}
 }

@@ -5,12 +5,17 @@ import "github.com/nap-paas/nap/render"
 // Every unit name and key is made and read back by render.Names and
 // render.ParseUnit; these are the deploy-side shorthands.
 
-func short(rev string) string { return render.ShortRev(rev) }
+// A release is named by its key, REV or REV-N (render.ReleaseKey): short
+// is its id (R or R-N), relNames its names, revOf its git revision.
 
-func relNames(app, rev string) render.Names { return render.Names{App: app, Rev: rev} }
+func short(key string) string { return render.NamesOf("", key).ID() }
 
-// unitRelease returns R of one of app's unit names, "" for a name that is
-// not one of app's.
+func relNames(app, key string) render.Names { return render.NamesOf(app, key) }
+
+func revOf(key string) string { return render.NamesOf("", key).Rev }
+
+// unitRelease returns the release id (R or R-N) of one of app's unit
+// names, "" for a name that is not one of app's.
 func unitRelease(app, name string) string {
 	if u, ok := render.ParseUnit(app, name); ok {
 		return u.R

@@ -37,16 +37,16 @@ func (d *Deployer) Rollback(ctx context.Context, app, rev string) error {
 	if err != nil {
 		return err
 	}
-	if target.Revision == cur {
+	if target.Key() == cur {
 		d.say("%s is already running %s", app, short(cur))
 		return nil
 	}
-	files, err := s.st.Units(target.Revision)
+	files, err := s.st.Units(target.Key())
 	if err != nil {
 		return envErr("rollback", "%v", err)
 	}
-	d.say("Rolling %s back to %s", app, short(target.Revision))
-	if err := s.intend(target.Revision); err != nil {
+	d.say("Rolling %s back to %s", app, short(target.Key()))
+	if err := s.intend(target.Key()); err != nil {
 		return err
 	}
 	return s.activate(ctx, target, files)
@@ -54,26 +54,34 @@ func (d *Deployer) Rollback(ctx context.Context, app, rev string) error {
 
 func pickRelease(rels []*store.Release, cur, rev string) (*store.Release, error) {
 	if rev == "" {
-		var curRel *store.Release
+		// The release that was current last before the current one.
+		var curRel, prev *store.Release
 		for _, r := range rels {
-			if r.Revision == cur {
+			if r.Key() == cur {
 				curRel = r
 			}
 		}
-		for i := len(rels) - 1; i >= 0; i-- {
-			r := rels[i]
-			if r.Revision != cur && r.Status == store.StatusDeployed && (curRel == nil || r.Time.Before(curRel.Time)) {
-				return r, nil
+		for _, r := range rels {
+			if r.Key() != cur && r.Status == store.StatusDeployed && (curRel == nil || r.LastCurrent().Before(curRel.LastCurrent())) &&
+				(prev == nil || prev.LastCurrent().Before(r.LastCurrent())) {
+				prev = r
 			}
 		}
-		return nil, inputErr("rollback", "no earlier deployed release to roll back to")
+		if prev == nil {
+			return nil, inputErr("rollback", "no earlier deployed release to roll back to")
+		}
+		return prev, nil
 	}
 	if len(rev) < 7 {
 		return nil, inputErr("rollback", "revision %q is too short: give at least 7 hex digits", rev)
 	}
 	var found []*store.Release
 	for _, r := range rels {
-		if strings.HasPrefix(r.Revision, rev) {
+		if r.Key() == rev {
+			found = []*store.Release{r} // REV itself, not also its REV-N
+			break
+		}
+		if strings.HasPrefix(r.Key(), rev) {
 			found = append(found, r)
 		}
 	}
@@ -83,7 +91,7 @@ func pickRelease(rels []*store.Release, cur, rev string) (*store.Release, error)
 	case len(found) > 1:
 		return nil, inputErr("rollback", "revision %q is ambiguous: give more digits", rev)
 	case found[0].Status == store.StatusFailed:
-		return nil, inputErr("rollback", "release %s failed to start; roll back to one that ran", short(found[0].Revision))
+		return nil, inputErr("rollback", "release %s failed to start; roll back to one that ran", short(found[0].Key()))
 	}
 	return found[0], nil
 }
@@ -122,6 +130,7 @@ type Status struct {
 	Current   string           `json:"current"`
 	Releases  []*store.Release `json:"releases"`
 	Units     []UnitState      `json:"units"`
+	UnitsFrom string           `json:"units_from"` // where Units come from (Driver.Source)
 	Endpoints []Endpoint       `json:"endpoints"`
 }
 
@@ -149,7 +158,9 @@ func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
 	if out.Releases, err = st.Releases(); err != nil {
 		return nil, envErr("status", "%v", err)
 	}
-	if out.Units, err = d.driver(&cfg.Operator).States(ctx, render.UnitPrefix(app)); err != nil {
+	drv := d.driver(&cfg.Operator)
+	out.UnitsFrom, _ = drv.Source()
+	if out.Units, err = drv.States(ctx, render.UnitPrefix(app)); err != nil {
 		return nil, err
 	}
 	kv, err := d.etcd(&cfg.Operator).List(ctx, render.AppKey(cfg.Operator.Discovery.Prefix, app))
@@ -163,12 +174,14 @@ func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
 // Plan is what deploy would change in the scheduler.
 type Plan struct {
 	Diff    string   // unified diff of parsed units, scheduler (---) vs release (+++)
+	Held    string   // what the scheduler side is read from (Driver.Source)
 	Actions []string // "submit X", "replace X", "destroy X", "start X"
 }
 
 // WriteText writes p as `nap-render plan` shows it: the diff, then the
 // actions or "nothing to do".
 func (p *Plan) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "# --- held by %s, +++ the release\n", p.Held)
 	fmt.Fprint(w, p.Diff)
 	if !p.Pending() {
 		_, err := fmt.Fprintln(w, "nothing to do")
@@ -330,12 +343,12 @@ func (s *Status) WriteText(w io.Writer) error {
 	for i := len(s.Releases) - 1; i >= 0; i-- {
 		r := s.Releases[i]
 		mark := ""
-		if r.Revision == s.Current {
+		if r.Key() == s.Current {
 			mark = " (current)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", r.Revision, r.Time.Format("2006-01-02 15:04:05Z"), r.Status, mark)
+		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", r.Key(), r.Time.Format("2006-01-02 15:04:05Z"), r.Status, mark)
 	}
-	fmt.Fprintf(tw, "\nUNIT\tACTIVE\tSUB\tMACHINE\n")
+	fmt.Fprintf(tw, "\nUNITS %s\nUNIT\tACTIVE\tSUB\tMACHINE\n", s.UnitsFrom)
 	for _, u := range s.Units {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Active, u.Sub, orDash(u.Machine))
 	}

@@ -25,11 +25,10 @@
 // afterwards); a broken Dockerfile rejected with Dockerfile:N: while the
 // branch and the app stay; scaling to 3 instances through nap.yaml;
 // `nap-render destroy` leaving nothing after 1 s; and then the same app on
-// target fleet through the fleetctl stand-in (deploy/testdata/fleetctl),
-// installed as /usr/local/bin/fleetctl in the machine, driving the machine's
-// systemd as the nap user, with /run/systemd/system as its unit directory
-// (the stand-in removes what it did not schedule there, as fleet does in its
-// own directory).
+// target fleet: the machine turned into a one-machine cluster of the real
+// fleetd v1.0.0 (socket-activated, its registry in the machine's etcd v2),
+// the nap user reaching fleet's socket through its group. The cluster of
+// three machines and the loss of one are deploy's TestFleetCluster.
 //
 // Run it with
 //

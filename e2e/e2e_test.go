@@ -37,8 +37,7 @@ discovery: {etcd: v2, prefix: /services, ttl: 60, host: "%H", endpoints: ["http:
 // announcement is the value of a discovery key (DESIGN.md).
 type announcement = naptest.Announcement
 
-// host is the machine with nap installed, and the test driving it; as the
-// target turns fleet, NapEnv holds the fleetctl stand-in's environment.
+// host is the machine with nap installed, and the test driving it.
 type host struct {
 	*naptest.Host
 }

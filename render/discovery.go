@@ -34,6 +34,7 @@ import (
 // Sidekick is what one process's discovery unit announces.
 type Sidekick struct {
 	App, Proc, Rev string
+	Gen            int // the release's generation (Names)
 	// Primary is the container port whose host side becomes "port".
 	Primary int
 	// Ports are every container port the process publishes.
@@ -47,7 +48,7 @@ type Sidekick struct {
 // unit's instance %i, it registers that instance with the host announcer
 // while it is up, which announces host:port in etcd while the app answers.
 func discoveryUnit(cfg *Config, s Sidekick) *unit.File {
-	names := Names{App: s.App, Rev: s.Rev}
+	names := Names{App: s.App, Rev: s.Rev, Gen: s.Gen}
 	base := names.Stem(s.Proc)
 	instance := unit.Spec(unit.Instance)
 	run := names.RunOf(s.Proc)

@@ -62,22 +62,55 @@ func QuoteName(s string) string {
 
 // Names makes every name of one release of an app — unit names, container
 // names, etcd keys — and ParseUnit reads unit names back: no other code
-// spells or cuts them. With R = Rev[:12]:
+// spells or cuts them. With R = Rev[:12] and the release id ID = R, or R-N
+// for the N-th release of the same revision with other units (DESIGN.md):
 //
-//	APP.build.R.service             the build unit
-//	APP.PROC.R@.service, @N         the run template, instance N
-//	APP.PROC.R.discovery@.service   the discovery template, instance N
-//	APP.PROC.R.N                    instance N's container
-//	PREFIX/APP/PROC/R.N             instance N's key in etcd
+//	APP.build.R.service              the build unit (one image per revision)
+//	APP.PROC.ID@.service, @N         the run template, instance N
+//	APP.PROC.ID.discovery@.service   the discovery template, instance N
+//	APP.PROC.ID.N                    instance N's container
+//	PREFIX/APP/PROC/ID.N             instance N's key in etcd
 //
 // App names have no '.', process names are [a-z][a-z0-9]* and neither may
 // be "build" or "discovery", so every name parses one way only.
 type Names struct {
 	App, Rev string // Rev: the full revision (or at least its 12 digits)
+	Gen      int    // the release's generation of Rev: 0 or 1 → ID R, N ≥ 2 → R-N
 }
 
 // R is the release's short revision, its first 12 digits.
 func (n Names) R() string { return ShortRev(n.Rev) }
+
+// ID is the release id, R or R-N.
+func (n Names) ID() string { return genSuffix(n.R(), n.Gen) }
+
+// ReleaseKey is the full form of a release id, REV or REV-N: what names a
+// release on disk (releases/KEY, current) and in deploy's API.
+func ReleaseKey(rev string, gen int) string { return genSuffix(rev, gen) }
+
+// ParseReleaseKey splits a release key (or id) into its revision and
+// generation (1 for REV).
+func ParseReleaseKey(key string) (rev string, gen int, ok bool) {
+	rev, n, found := strings.Cut(key, "-")
+	if !found {
+		return rev, 1, true
+	}
+	gen, err := strconv.Atoi(n)
+	return rev, gen, err == nil && gen >= 2 && strconv.Itoa(gen) == n
+}
+
+// NamesOf are the names of app's release key.
+func NamesOf(app, key string) Names {
+	rev, gen, _ := ParseReleaseKey(key)
+	return Names{App: app, Rev: rev, Gen: gen}
+}
+
+func genSuffix(s string, gen int) string {
+	if gen < 2 {
+		return s
+	}
+	return s + "-" + strconv.Itoa(gen)
+}
 
 // ShortRev is the 12-digit form of rev nap names things with.
 func ShortRev(rev string) string {
@@ -93,8 +126,8 @@ func UnitPrefix(app string) string { return app + "." }
 // Build is APP.build.R.service.
 func (n Names) Build() string { return UnitPrefix(n.App) + "build." + n.R() + ".service" }
 
-// Stem is APP.PROC.R, the start of proc's unit and container names.
-func (n Names) Stem(proc string) string { return UnitPrefix(n.App) + proc + "." + n.R() }
+// Stem is APP.PROC.ID, the start of proc's unit and container names.
+func (n Names) Stem(proc string) string { return UnitPrefix(n.App) + proc + "." + n.ID() }
 
 // RunGlob matches every instance of proc's run template:
 // APP.PROC.R@*.service (fleet's Conflicts=).
@@ -141,7 +174,7 @@ func (n Names) KeyOf(prefix, proc string) unit.Text {
 
 // KeyPrefix is PREFIX/APP/PROC/R. — an instance's key without its number.
 func (n Names) KeyPrefix(prefix, proc string) string {
-	return AppKey(prefix, n.App) + "/" + proc + "/" + n.R() + "."
+	return AppKey(prefix, n.App) + "/" + proc + "/" + n.ID() + "."
 }
 
 // Key is instance i's key, PREFIX/APP/PROC/R.N.
@@ -163,7 +196,8 @@ const (
 
 // UnitName is one of an app's unit names, parsed.
 type UnitName struct {
-	App, R   string
+	App      string
+	R        string // the release id: R, or R-N (the build unit: R)
 	Kind     UnitKind
 	Proc     string // "" for the build unit
 	Instance int    // 0 for a template (and the build unit)
@@ -174,7 +208,7 @@ func (u UnitName) Template() bool { return u.Kind != BuildUnit && u.Instance == 
 
 // String is the name again.
 func (u UnitName) String() string {
-	n := Names{App: u.App, Rev: u.R}
+	n := NamesOf(u.App, u.R)
 	switch {
 	case u.Kind == BuildUnit:
 		return n.Build()
@@ -220,7 +254,8 @@ func ParseUnit(app, name string) (u UnitName, ok bool) {
 		u.Kind, stem = DiscoveryUnit, s
 	}
 	u.Proc, u.R, ok = strings.Cut(stem, ".")
-	return u, ok && validProcess(u.Proc) == nil && validShort(u.R)
+	r, _, genOK := ParseReleaseKey(u.R)
+	return u, ok && genOK && validProcess(u.Proc) == nil && validShort(r)
 }
 
 // validShort: 12 lower-case hex digits.

@@ -9,6 +9,10 @@ import (
 type Release struct {
 	App string // validated by ValidApp
 	Rev string // full git SHA, 40 or 64 hex
+	// Gen is the release's generation of Rev: 0 or 1 for its first
+	// release (id R), N ≥ 2 for the N-th with other units (id R-N), so that
+	// a changed unit set of one revision runs beside the old one.
+	Gen int
 	// MachineID is this machine's id (/etc/machine-id), pinning the build unit
 	// on fleet when the operator names no builder.
 	MachineID string
@@ -90,7 +94,7 @@ func RenderUnits(img *dockerfile.Image, cfg *Config, rel Release) (*Units, error
 		pu := ProcessUnits{Name: pr.name, Instances: max(pr.Instances, 1), Run: runUnit(p.img, cfg, rel, pr)}
 		if len(pr.ports) > 0 {
 			pu.Discovery = discoveryUnit(cfg, Sidekick{
-				App: rel.App, Proc: pr.name, Rev: rel.Rev,
+				App: rel.App, Proc: pr.name, Rev: rel.Rev, Gen: rel.Gen,
 				Primary: pr.primary, Ports: pr.ports,
 				Healthcheck: p.img.Healthcheck != nil && !p.img.Healthcheck.Disabled(),
 			})
@@ -106,4 +110,4 @@ func Image(cfg *Config, rel Release) string {
 }
 
 // Names are the release's names.
-func (rel Release) Names() Names { return Names{App: rel.App, Rev: rel.Rev} }
+func (rel Release) Names() Names { return Names{App: rel.App, Rev: rel.Rev, Gen: rel.Gen} }

@@ -20,6 +20,13 @@ func TestNames(t *testing.T) {
 		{n.Key("/services/", "web", 2), "/services/shop/web/0123456789ab.2"},
 		{n.Key("/a/b", "web", 2), "/a/b/shop/web/0123456789ab.2"},
 		{AppKey("/services", "shop"), "/services/shop"},
+		// the second release of the same revision with other units
+		{Names{App: "shop", Rev: discoveryRev, Gen: 2}.Run("web"), "shop.web.0123456789ab-2@.service"},
+		{Names{App: "shop", Rev: discoveryRev, Gen: 2}.Container("web", 1), "shop.web.0123456789ab-2.1"},
+		{Names{App: "shop", Rev: discoveryRev, Gen: 12}.Key("/services", "web", 3), "/services/shop/web/0123456789ab-12.3"},
+		{Names{App: "shop", Rev: discoveryRev, Gen: 2}.Build(), "shop.build.0123456789ab.service"},
+		{ReleaseKey(discoveryRev, 1), discoveryRev},
+		{ReleaseKey(discoveryRev, 3), discoveryRev + "-3"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -37,6 +44,8 @@ func TestParseUnit(t *testing.T) {
 		{App: "shop", R: r, Kind: RunUnit, Proc: "web", Instance: 10},
 		{App: "shop", R: r, Kind: DiscoveryUnit, Proc: "worker"},
 		{App: "shop", R: r, Kind: DiscoveryUnit, Proc: "worker", Instance: 1},
+		{App: "shop", R: r + "-2", Kind: RunUnit, Proc: "web", Instance: 3},
+		{App: "shop", R: r + "-17", Kind: DiscoveryUnit, Proc: "web"},
 	} {
 		got, ok := ParseUnit("shop", want.String())
 		if !ok || got != want {
@@ -57,6 +66,11 @@ func TestParseUnit(t *testing.T) {
 		"shop.Web.0123456789ab@1.service",
 		"shop.build.0123456789ab@1.service",
 		"shop.build.xyz.service",
+		"shop.web.0123456789ab-1@1.service",
+		"shop.web.0123456789ab-02@1.service",
+		"shop.web.0123456789ab-x@1.service",
+		"shop.web.0123456789ab-@1.service",
+		"shop.build.0123456789ab-2.service",
 		"shop.web.0123456789ab.service",
 		"shop.web.0123456789ab.other@1.service",
 		"shop.web.x.0123456789ab@1.service",
@@ -64,6 +78,27 @@ func TestParseUnit(t *testing.T) {
 	} {
 		if got, ok := ParseUnit("shop", name); ok {
 			t.Errorf("ParseUnit(%q) = %+v; want no match", name, got)
+		}
+	}
+}
+
+func TestParseReleaseKey(t *testing.T) {
+	for _, tc := range []struct {
+		key string
+		rev string
+		gen int
+		ok  bool
+	}{
+		{discoveryRev, discoveryRev, 1, true},
+		{discoveryRev + "-2", discoveryRev, 2, true},
+		{discoveryRev + "-10", discoveryRev, 10, true},
+		{discoveryRev + "-1", discoveryRev, 0, false},
+		{discoveryRev + "-02", discoveryRev, 0, false},
+		{discoveryRev + "-", discoveryRev, 0, false},
+	} {
+		rev, gen, ok := ParseReleaseKey(tc.key)
+		if ok != tc.ok || ok && (rev != tc.rev || gen != tc.gen) {
+			t.Errorf("ParseReleaseKey(%q) = %q, %d, %v; want %q, %d, %v", tc.key, rev, gen, ok, tc.rev, tc.gen, tc.ok)
 		}
 	}
 }

@@ -37,6 +37,12 @@ type UnitState struct {
 type Driver interface {
 	// Name is "fleet" or "systemd".
 	Name() string
+	// Source says where States and List read: what status and plan show.
+	Source() (states, held string)
+	// Poll is how often a wait on the units asks States: each ask is a
+	// process (systemctl, fleetctl), and fleet's agents report state
+	// changes no faster than they act on them.
+	Poll() time.Duration
 	// Submit makes the scheduler hold files. A held unit whose parsed
 	// options equal the file's is left alone (fleet re-serialises units, so
 	// bytes never compare); one that differs is replaced. It returns the

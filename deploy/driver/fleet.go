@@ -30,6 +30,16 @@ type Fleet struct {
 
 func (f *Fleet) Name() string { return "fleet" }
 
+// Source: fleet's registry holds the desired units at once; the states are
+// what its agents last reported, seconds behind.
+func (f *Fleet) Source() (states, held string) {
+	return "as fleet's agents report them (fleetctl list-units)", "fleet's registry (fleetctl list-unit-files)"
+}
+
+// Poll: fleetctl asks fleet's API, which its engine and agents update
+// within seconds; twice a second is plenty.
+func (f *Fleet) Poll() time.Duration { return 500 * time.Millisecond }
+
 func (f *Fleet) fleetctl(ctx context.Context, args ...string) (string, error) {
 	return runTool(ctx, f.Timeout, "fleetctl", f.argv(), args...)
 }
@@ -294,7 +304,7 @@ func (f *Fleet) Journal(ctx context.Context, name string, n int) (string, error)
 const followLines = 100000
 
 // followPoll is how often Follow looks for the unit's first journal entry.
-const followPoll = 100 * time.Millisecond
+const followPoll = 500 * time.Millisecond
 
 // Follow waits for the unit's first journal entry, then follows its journal
 // from the start. Following at once is not enough: journalctl -n N -f

@@ -30,6 +30,14 @@ type Systemd struct {
 
 func (s *Systemd) Name() string { return "systemd" }
 
+// Source: systemd answers for itself.
+func (s *Systemd) Source() (states, held string) {
+	return "as systemd reports them", "the unit directory"
+}
+
+// Poll: systemctl answers from systemd at once.
+func (s *Systemd) Poll() time.Duration { return 100 * time.Millisecond }
+
 func (s *Systemd) systemctl(ctx context.Context, args ...string) (string, error) {
 	argv := s.Systemctl
 	if len(argv) == 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nap-paas/nap/deploy/driver"
 	"github.com/nap-paas/nap/internal/atomicfile"
+	"github.com/nap-paas/nap/render"
 )
 
 // Release statuses in release.json.
@@ -29,13 +30,42 @@ const (
 
 // Release is releases/REV/release.json.
 type Release struct {
-	Revision    string            `json:"revision"`
+	Revision string `json:"revision"`
+	// Gen is the release's generation of Revision (render.Release.Gen):
+	// 0 or 1 for the first, N ≥ 2 when the same revision was released
+	// again with other units.
+	Gen int `json:"gen,omitempty"`
+	// Switched is when the release last became current (SetStatus
+	// deployed): what "the release before this one" means for a rollback,
+	// since a release made current again keeps its Time.
+	Switched    time.Time         `json:"switched,omitempty"`
 	Time        time.Time         `json:"time"`
 	ImageDigest string            `json:"image_digest,omitempty"`
 	Units       map[string]string `json:"units"`     // unit name → sha256 of its bytes
 	Instances   map[string]int    `json:"instances"` // process → instance count
 	Status      string            `json:"status"`
 }
+
+// LastCurrent is when the release last became current (Time for one
+// recorded before Switched was).
+func (r *Release) LastCurrent() time.Time {
+	if r.Switched.IsZero() {
+		return r.Time
+	}
+	return r.Switched
+}
+
+// recency is when a release was last deployed or made current.
+func recency(r *Release) time.Time {
+	if r.Switched.After(r.Time) {
+		return r.Switched
+	}
+	return r.Time
+}
+
+// Key names the release on disk (releases/KEY, current) and in deploy:
+// REV, or REV-N (render.ReleaseKey).
+func (r *Release) Key() string { return render.ReleaseKey(r.Revision, r.Gen) }
 
 // App is STATE/APP.
 type App struct{ Dir string }
@@ -61,7 +91,7 @@ func (a App) WriteRelease(rel *Release, files []driver.UnitFile) error {
 	if err := os.MkdirAll(rels, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(rels, "."+rel.Revision+".tmp-")
+	tmp, err := os.MkdirTemp(rels, "."+rel.Key()+".tmp-")
 	if err != nil {
 		return err
 	}
@@ -90,10 +120,10 @@ func (a App) WriteRelease(rel *Release, files []driver.UnitFile) error {
 	if err := atomicfile.SyncDir(tmp); err != nil {
 		return err
 	}
-	dst := a.ReleaseDir(rel.Revision)
+	dst := a.ReleaseDir(rel.Key())
 	old := ""
 	if _, err := os.Lstat(dst); err == nil {
-		old = filepath.Join(rels, "."+rel.Revision+".old-"+strconv.Itoa(os.Getpid()))
+		old = filepath.Join(rels, "."+rel.Key()+".old-"+strconv.Itoa(os.Getpid()))
 		if err := os.Rename(dst, old); err != nil {
 			return err
 		}
@@ -117,6 +147,9 @@ func (a App) SetStatus(rev, status string) error {
 		return err
 	}
 	rel.Status = status
+	if status == StatusDeployed {
+		rel.Switched = time.Now().UTC()
+	}
 	return writeJSON(filepath.Join(a.ReleaseDir(rev), "release.json"), rel)
 }
 
@@ -201,13 +234,14 @@ func (a App) Releases() ([]*Release, error) {
 		if !out[i].Time.Equal(out[j].Time) {
 			return out[i].Time.Before(out[j].Time)
 		}
-		return out[i].Revision < out[j].Revision
+		return out[i].Key() < out[j].Key()
 	})
 	return out, nil
 }
 
-// Prune removes all but the newest keep releases (the current one always
-// stays) with their source trees, and leftovers of interrupted writes.
+// Prune keeps the current release and the keep others deployed or made
+// current last, and removes the rest with their source trees, and
+// leftovers of interrupted writes.
 func (a App) Prune(keep int) error {
 	rels, err := a.Releases()
 	if err != nil {
@@ -217,17 +251,21 @@ func (a App) Prune(keep int) error {
 	if err != nil {
 		return err
 	}
+	// The most recently used stay: deployed or made current last.
+	sort.SliceStable(rels, func(i, j int) bool { return recency(rels[i]).Before(recency(rels[j])) })
 	kept := 0
 	for i := len(rels) - 1; i >= 0; i-- {
-		rev := rels[i].Revision
-		if rev == cur || kept < keep {
+		key := rels[i].Key()
+		if key == cur {
+			continue
+		}
+		if kept < keep {
 			kept++
 			continue
 		}
-		if err := RemoveAll(a.ReleaseDir(rev)); err != nil {
+		if err := RemoveAll(a.ReleaseDir(key)); err != nil {
 			return err
 		}
-		RemoveAll(a.SrcDir(rev))
 	}
 	for _, sub := range []string{"", "releases", "src"} {
 		es, _ := os.ReadDir(filepath.Join(a.Dir, sub))
@@ -237,21 +275,29 @@ func (a App) Prune(keep int) error {
 			}
 		}
 	}
-	// A tree whose push never became a release (its deploy was killed
-	// before it could remove it) is not kept either.
+	// The trees of the removed releases go, as does one whose push never
+	// became a release (its deploy was killed before it could remove it).
 	a.RemoveOrphanSources()
 	return nil
 }
 
-// RemoveOrphanSources removes the exported trees of revisions that are not
-// stored releases: pushes that never became one.
+// RemoveOrphanSources removes the exported trees of revisions no stored
+// release is of: pushes that never became one, and pruned releases.
 func (a App) RemoveOrphanSources() {
+	rels, err := a.Releases()
+	if err != nil {
+		return
+	}
+	used := map[string]bool{}
+	for _, r := range rels {
+		used[r.Revision] = true
+	}
 	es, _ := os.ReadDir(filepath.Join(a.Dir, "src"))
 	for _, e := range es {
 		dir := filepath.Join(a.Dir, "src", e.Name())
 		if strings.HasPrefix(e.Name(), ".") {
 			os.RemoveAll(dir) // an export killed midway, or a removal
-		} else if _, err := os.Lstat(a.ReleaseDir(e.Name())); os.IsNotExist(err) {
+		} else if !used[e.Name()] {
 			RemoveAll(dir)
 		}
 	}

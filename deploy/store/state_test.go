@@ -125,7 +125,7 @@ func TestReleasesCurrentAndPrune(t *testing.T) {
 	if err != nil || len(files) != 1 {
 		t.Errorf("Units = %v, %v", files, err)
 	}
-	// keep 1: the newest (c) stays, and so does current (a), b goes
+	// keep 1: current (a) stays, and the newest other (c); b goes
 	if err := st.Prune(1); err != nil {
 		t.Fatal(err)
 	}
@@ -180,4 +180,36 @@ func tmpfs(t *testing.T, dir string) {
 		sandbox.Unavailable(t, "mount tmpfs: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+}
+
+// A release made current again counts as recent: Prune keeps it over one
+// first deployed after it.
+func TestPruneKeepsWhatWasCurrentLast(t *testing.T) {
+	st := NewApp(t.TempDir(), "hello")
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var keys []string
+	for i, r := range []struct {
+		rev string
+		gen int
+	}{{strings.Repeat("a", 40), 1}, {strings.Repeat("a", 40), 2}, {strings.Repeat("b", 40), 1}} {
+		rel := &Release{Revision: r.rev, Gen: r.gen, Time: base.Add(time.Duration(i) * time.Minute), Status: StatusPending}
+		if err := st.WriteRelease(rel, []driver.UnitFile{{Name: "x.service", Data: []byte("[Service]\nExecStart=/bin/true\n")}}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, rel.Key())
+	}
+	// a, then a-2, then a again (now), then b current
+	st.SetStatus(keys[0], StatusDeployed)
+	st.SetCurrent(keys[2])
+	if err := st.Prune(1); err != nil {
+		t.Fatal(err)
+	}
+	rels, _ := st.Releases()
+	var got []string
+	for _, r := range rels {
+		got = append(got, r.Key()[39:])
+	}
+	if strings.Join(got, " ") != "a b" {
+		t.Errorf("after Prune(1): %q; want a (current last but one) and b (current)", got)
+	}
 }

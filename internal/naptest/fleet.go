@@ -39,6 +39,7 @@ func (h *Host) FleetSSH(user, sshUser string, machines ...*sandbox.Machine) []st
 		}
 		// journalctl of the machine's units, as CoreOS's core user may.
 		h.on(m, "usermod", "-a", "-G", "systemd-journal", sshUser)
+		h.on(m, "sh", "-c", journalReadable)
 		if err := m.WriteFile("/home/"+sshUser+"/.ssh/authorized_keys", []byte(pub+"\n"), 0o600); err != nil {
 			h.t.Fatal(err)
 		}
@@ -48,7 +49,7 @@ func (h *Host) FleetSSH(user, sshUser string, machines ...*sandbox.Machine) []st
 			h.t.Fatal(err)
 		}
 		f := strings.Fields(key)
-		fmt.Fprintf(&known, "%s:22 %s %s\n", m.IP, f[0], f[1])
+		fmt.Fprintf(&known, "%s %s %s\n", m.IP, f[0], f[1])
 	}
 	h.WriteFile(home+"/.fleetctl/known_hosts", []byte(known.String()), user, 0o644)
 	h.Run(user, "sh", "-c", "rm -f "+FleetAgent+" && ssh-agent -a "+FleetAgent+" >/dev/null && SSH_AUTH_SOCK="+FleetAgent+" ssh-add -q "+home+"/.ssh/id_ed25519")

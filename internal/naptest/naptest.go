@@ -59,8 +59,6 @@ type Options struct {
 type Host struct {
 	t testing.TB
 	M *sandbox.Machine
-	// NapEnv is added to the environment of every command run as nap.
-	NapEnv []string
 }
 
 // T is the test driving the host: its failures fail that test.
@@ -125,7 +123,7 @@ func Install(t testing.TB, m *sandbox.Machine, opts Options) *Host {
 	// no tmpfiles): the journal readable by the systemd-journal group, so
 	// deploy can stream the build unit's output. The machine's journal is
 	// volatile (/run/log/journal).
-	h.Run("root", "sh", "-c", `for d in /run/log/journal /var/log/journal; do mkdir -p $d && chgrp -R systemd-journal $d && chmod -R g+rX $d && find $d -type d -exec chmod g+s {} +; done`)
+	h.Run("root", "sh", "-c", journalReadable)
 	h.Run("root", "install", "-d", "-o", "nap", "-g", "nap", "-m", "0755", "/var/lib/nap")
 	// README asks for setfacl; a group-writable unit directory grants the
 	// same without the acl package.
@@ -143,14 +141,15 @@ func Install(t testing.TB, m *sandbox.Machine, opts Options) *Host {
 	return h
 }
 
+// journalReadable is what Debian's tmpfiles.d does at boot: the journal
+// readable by the systemd-journal group.
+const journalReadable = `for d in /run/log/journal /var/log/journal; do mkdir -p $d && chgrp -R systemd-journal $d && chmod -R g+rX $d && find $d -type d -exec chmod g+s {} +; done`
+
 // Try runs argv on the machine as user, with env, and returns what it did.
 func (h *Host) Try(user string, env []string, argv ...string) sandbox.Result {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if user == "nap" {
-		env = append(append([]string{}, env...), h.NapEnv...)
-	}
 	res, err := h.M.Run(ctx, sandbox.Cmd{User: user, Env: env, Argv: argv})
 	if err != nil {
 		h.t.Fatalf("%s: %v", strings.Join(argv, " "), err)
