@@ -35,12 +35,14 @@ const agentTTL = 10 * time.Second
 
 // fleetCluster starts three machines running the real fleetd v1.0.0, etcd
 // (v2) and the registry on f1, and nap-render on each (the discovery units
-// run it on their instance's machine). nap drives the cluster from f1.
+// run it on their instance's machine). nap is installed on f1 as README's
+// shell mode says, the nap user reaching fleet's socket through its group.
 func fleetCluster(t *testing.T) (f1 *naptest.Host, all []*sandbox.Machine) {
 	insecure := []string{"f1:5000"}
 	m1 := sandbox.NewMachine(t, sandbox.Options{Name: "f1", Docker: true, Registry: true, RegistryListen: "0.0.0.0:5000",
 		InsecureRegistries: insecure, EtcdV2: true, SSH: true})
-	m1.StartFleet(t, sandbox.FleetOptions{Metadata: "role=builder", AgentTTL: agentTTL})
+	f1 = naptest.Install(t, m1, naptest.Options{Config: fleetConfig})
+	m1.StartFleet(t, sandbox.FleetOptions{Metadata: "role=builder", AgentTTL: agentTTL, SocketGroup: "nap"})
 	all = []*sandbox.Machine{m1}
 	for _, name := range []string{"f2", "f3"} {
 		m := sandbox.NewMachine(t, sandbox.Options{Name: name, Docker: true, InsecureRegistries: insecure, SSH: true})
@@ -48,7 +50,7 @@ func fleetCluster(t *testing.T) (f1 *naptest.Host, all []*sandbox.Machine) {
 		naptest.InstallNapRender(t, m)
 		all = append(all, m)
 	}
-	return naptest.New(t, m1), all
+	return f1, all
 }
 
 // TestFleetCluster deploys, redeploys, plans, rolls back and destroys
@@ -67,8 +69,14 @@ func TestFleetCluster(t *testing.T) {
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(bindir, "fleetctl"), []byte("#!/bin/sh\nfor a; do case $a in -*) ;; *) echo \"$a\" >> "+log+"; break;; esac; done\nexec "+real+" \"$@\"\n"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fleetConfig), 0o644))
-	// fleetctl journal of a unit on f2 or f3 goes over ssh, as core.
+	// fleetctl journal of a unit on f2 or f3 goes over ssh, as core: for
+	// root (the commands below) and for the nap user (pushes), whose
+	// forced command gets the agent from sshd.
 	sshEnv := host.FleetSSH("root", "core", machines...)
+	napEnv := host.FleetSSH("nap", "core", machines...)
+	sshd := readFile(t, host.M.Path("/etc/ssh/sshd_config"))
+	host.WriteFile("/etc/ssh/sshd_config", []byte("SetEnv "+strings.Join(napEnv, " ")+"\n"+sshd), "root", 0o644)
+	host.Run("root", "systemctl", "reload", "ssh.service")
 	s := &site{Host: host, config: filepath.Join(dir, "config.yaml"), app: newApp(t, dir),
 		env: append([]string{"PATH=" + bindir + ":" + systemPath}, sshEnv...)}
 	calls := func() map[string]int {
@@ -84,7 +92,34 @@ func TestFleetCluster(t *testing.T) {
 	const n = 2
 	nap := fmt.Sprintf("instances: %d\n", n)
 	rev1 := s.commit("one", map[string]string{"nap.yaml": nap})
-	out, code := s.deploy(rev1)
+
+	// git push, as a developer does: the hook deploys onto the cluster.
+	const work = "/home/dev/hello"
+	host.Run("dev", "git", "init", "-q", "-b", "master", work)
+	pushed := host.Commit(work, "pushed", map[string]string{"Dockerfile": scratchDockerfile, "nap.yaml": nap,
+		"hello": readFile(t, filepath.Join(s.app.Work, "hello"))})
+	host.Run("dev", "chmod", "+x", work+"/hello")
+	pushed = host.Commit(work, "executable", nil)
+	began := time.Now()
+	code, out := host.Push(work)
+	pushToAnswer := time.Since(began) // deploy returns once every instance answers
+	if code != 0 || !strings.Contains(out, "-----> Switched hello to "+pushed[:12]) || !strings.Contains(out, pushed+": digest: sha256:") {
+		t.Fatalf("push: exit %d; want the build's lines and the switch", code)
+	}
+	s.checkAll(t, n, pushed)
+	on := s.checkSpread(t, machines, n, pushed[:12])
+	for i := 1; i <= n; i++ {
+		m := on[fmt.Sprintf("hello.web.%s@%d.service", pushed[:12], i)]
+		if !strings.Contains(out, fmt.Sprintf("hello/web/%s.%d 10.213.", pushed[:12], i)) || m == "" {
+			t.Errorf("the push does not end with instance %d's address (on %s)", i, m)
+		}
+	}
+	calls()
+	raw := rawDocker(t, host, machines[1], "/var/lib/nap/hello/src/"+pushed)
+	t.Logf("BENCH cluster push to answer %v, raw docker build+push+pull+run+answer %v: nap's own time %v",
+		pushToAnswer.Round(10*time.Millisecond), raw.Round(10*time.Millisecond), (pushToAnswer - raw).Round(10*time.Millisecond))
+
+	out, code = s.deploy(rev1)
 	if code != 0 {
 		t.Fatalf("deploy: exit %d", code)
 	}
@@ -144,7 +179,7 @@ func TestFleetCluster(t *testing.T) {
 	}
 	client.check(t, "a changed config")
 	s.checkAll(t, n, rev1)
-	on := s.checkSpread(t, machines, n, id)
+	on = s.checkSpread(t, machines, n, id)
 	for i := 1; i <= n; i++ {
 		disc := fmt.Sprintf("hello.web.%s.discovery@%d.service", id, i)
 		for _, m := range machines {
@@ -360,7 +395,7 @@ func (s *site) fleetctlFaults(t *testing.T, dir, bindir, nap string, n int) {
 			s := s.For(t)
 			s.refused(t, f, rev, cur)
 			s.checkAll(t, n, cur)
-			if got := s.sh(strings.Join(s.env, " ") + " " + bindir + "/fleetctl list-unit-files --no-legend --fields=unit | grep -c 'hello.web." + rev[:12] + "' || true; systemctl list-units --all --plain --no-legend 'hello.web." + rev[:12] + "*' | wc -l"); got != "0\n0" {
+			if got := s.sh(strings.Join(s.env, " ") + " " + bindir + "/fleetctl list-unit-files --no-legend --fields=unit | grep -c 'hello.web." + rev[:12] + "' || true; systemctl list-units --all --plain --no-legend 'hello.web." + rev[:12] + "*' | grep -vc ' not-found ' || true"); got != "0\n0" {
 				t.Errorf("units of the refused release left (held by fleet, loaded): %q", got)
 			}
 		})
@@ -419,4 +454,39 @@ func (c *client) check(t *testing.T, during string) {
 	if failures != 0 {
 		t.Errorf("%d of %d requests failed during %s", failures, requests, during)
 	}
+}
+
+// rawDocker does by hand, with docker alone, what a push made of src: build
+// and push on f1, pull and run on another machine, until it answers.
+func rawDocker(t *testing.T, f1 *naptest.Host, on *sandbox.Machine, src string) time.Duration {
+	t.Helper()
+	img := "f1:5000/rawhello:1"
+	run := func(m *sandbox.Machine, argv ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		res, err := m.Exec(ctx, argv...)
+		if err != nil || res.Code != 0 {
+			t.Fatalf("%s on %s: %v %s", strings.Join(argv, " "), m.Name, err, res)
+		}
+		return strings.TrimSpace(string(res.Stdout))
+	}
+	start := time.Now()
+	run(f1.M, "docker", "build", "-q", "--no-cache", "-t", img, src)
+	run(f1.M, "docker", "push", "-q", img)
+	run(on, "docker", "pull", "-q", img)
+	run(on, "docker", "run", "-d", "--rm", "--name", "rawhello", "-p", "8080", img)
+	port := run(on, "docker", "inspect", "--format", `{{(index (index .NetworkSettings.Ports "8080/tcp") 0).HostPort}}`, "rawhello")
+	for {
+		if code, _, err := f1.M.HTTPGet("http://" + on.IP + ":" + port + "/"); err == nil && code == 200 {
+			break
+		}
+		if time.Since(start) > 3*time.Minute {
+			t.Fatal("raw docker run: no answer")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	run(on, "docker", "rm", "-f", "rawhello")
+	return took
 }

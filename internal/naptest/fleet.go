@@ -3,15 +3,12 @@ package naptest
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/nap-paas/nap/internal/sandbox"
 )
-
-// FleetAgent is the ssh agent socket FleetSSH starts on the machine nap
-// runs on.
-const FleetAgent = "/run/nap-fleet-agent.sock"
 
 // FleetSSH lets fleetctl, run by user on h's machine, reach the journal
 // of a unit on any of machines, as README's "fleet: journals of other
@@ -40,7 +37,9 @@ func (h *Host) FleetSSH(user, sshUser string, machines ...*sandbox.Machine) []st
 		// journalctl of the machine's units, as CoreOS's core user may.
 		h.on(m, "usermod", "-a", "-G", "systemd-journal", sshUser)
 		h.on(m, "sh", "-c", journalReadable)
-		if err := m.WriteFile("/home/"+sshUser+"/.ssh/authorized_keys", []byte(pub+"\n"), 0o600); err != nil {
+		ak := "/home/" + sshUser + "/.ssh/authorized_keys"
+		keys, _ := os.ReadFile(m.Path(ak)) // one user's set-up adds to another's
+		if err := m.WriteFile(ak, append(keys, pub+"\n"...), 0o600); err != nil {
 			h.t.Fatal(err)
 		}
 		h.on(m, "chown", "-R", sshUser+":", "/home/"+sshUser+"/.ssh")
@@ -52,8 +51,10 @@ func (h *Host) FleetSSH(user, sshUser string, machines ...*sandbox.Machine) []st
 		fmt.Fprintf(&known, "%s %s %s\n", m.IP, f[0], f[1])
 	}
 	h.WriteFile(home+"/.fleetctl/known_hosts", []byte(known.String()), user, 0o644)
-	h.Run(user, "sh", "-c", "rm -f "+FleetAgent+" && ssh-agent -a "+FleetAgent+" >/dev/null && SSH_AUTH_SOCK="+FleetAgent+" ssh-add -q "+home+"/.ssh/id_ed25519")
-	return []string{"SSH_AUTH_SOCK=" + FleetAgent, "FLEETCTL_SSH_USERNAME=" + sshUser}
+	h.Run("root", "chown", user+":", home+"/.fleetctl")
+	agent := home + "/.fleetctl/agent.sock"
+	h.Run(user, "sh", "-c", "rm -f "+agent+" && ssh-agent -a "+agent+" >/dev/null && SSH_AUTH_SOCK="+agent+" ssh-add -q "+home+"/.ssh/id_ed25519")
+	return []string{"SSH_AUTH_SOCK=" + agent, "FLEETCTL_SSH_USERNAME=" + sshUser}
 }
 
 // on runs argv as root on m, another machine of h's test.
