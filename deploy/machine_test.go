@@ -132,6 +132,60 @@ func (s *site) get() (string, error) {
 	return s.Get(a)
 }
 
+// client asks the announced instances in turn, resolving etcd before every
+// request, every 50 ms, without retries: what a router in front of the
+// app would see.
+type client struct {
+	halt     chan struct{}
+	done     chan struct{}
+	requests int
+	failures int
+}
+
+func (s *site) startClient() *client {
+	c := &client{halt: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for i := 0; ; i++ {
+			select {
+			case <-c.halt:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			c.requests++
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			kvs, err := s.M.Etcd().V2().List(ctx, "/services/hello/web")
+			cancel()
+			if err != nil || len(kvs) == 0 {
+				c.failures++
+				continue
+			}
+			var a naptest.Announcement
+			json.Unmarshal([]byte(kvs[i%len(kvs)].Value), &a)
+			if _, err := s.Get(a); err != nil {
+				c.failures++
+			}
+		}
+	}()
+	return c
+}
+
+func (c *client) stop() (requests, failures int) {
+	close(c.halt)
+	<-c.done
+	return c.requests, c.failures
+}
+
+// check stops the client and wants no failed request.
+func (c *client) check(t *testing.T, during string) {
+	t.Helper()
+	requests, failures := c.stop()
+	t.Logf("client during %s: %d requests, %d failed", during, requests, failures)
+	if failures != 0 {
+		t.Errorf("%d of %d requests failed during %s", failures, requests, during)
+	}
+}
+
 // newSite starts a machine (dockerd, the registry, etcd with v2) with
 // nap-render and operatorConfig, for the app in dir.
 func newSite(t *testing.T, dir string) *site {
