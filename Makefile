@@ -6,7 +6,7 @@ GO ?= go
 
 # Debian packages the tests start for real.
 DEB_PACKAGES := git etcd-server etcd-client docker.io docker-registry openssh-server \
-	gitolite3 shellcheck hyperfine iproute2 util-linux procps dbus polkitd
+	gitolite3 shellcheck hyperfine iproute2 util-linux procps dbus polkitd nginx
 
 .PHONY: test deps vet unit-tests
 

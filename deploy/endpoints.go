@@ -1,19 +1,15 @@
 package deploy
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/nap-paas/nap/announce"
 )
 
-// Announcement is the value the host announcer writes.
-type Announcement struct {
-	Host    string         `json:"host"`
-	Port    int            `json:"port"`
-	Ports   map[string]int `json:"ports"`
-	Release string         `json:"release"`
-}
+// Announcement is the value the host announcer writes (announce.Value).
+type Announcement = announce.Value
 
 // Endpoint is one announced instance.
 type Endpoint struct {
@@ -25,8 +21,8 @@ type Endpoint struct {
 func parseEndpoints(kv map[string]string) []Endpoint {
 	var out []Endpoint
 	for k, v := range kv {
-		var a Announcement
-		if json.Unmarshal([]byte(v), &a) != nil || a.Host == "" {
+		a, err := announce.ParseValue(v)
+		if err != nil {
 			continue
 		}
 		out = append(out, Endpoint{Key: k, Addr: joinHostPort(a.Host, a.Port), Rev: a.Release})

@@ -182,6 +182,35 @@ func (n Names) Key(prefix, proc string, i int) string {
 	return n.KeyPrefix(prefix, proc) + strconv.Itoa(i)
 }
 
+// KeyName is one instance's key, parsed.
+type KeyName struct {
+	App, Proc string
+	R         string // the release id, R or R-N
+	Instance  int
+}
+
+// ParseKey reads key as an instance key under prefix, PREFIX/APP/PROC/ID.N,
+// validating every part; ok is false for anything else (etcd is shared:
+// what it holds is input).
+func ParseKey(prefix, key string) (k KeyName, ok bool) {
+	rest, ok := strings.CutPrefix(key, strings.TrimRight(prefix, "/")+"/")
+	if !ok {
+		return k, false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 {
+		return k, false
+	}
+	id, inst, ok := strings.Cut(parts[2], ".")
+	n, err := strconv.Atoi(inst)
+	r, _, genOK := ParseReleaseKey(id)
+	if !ok || err != nil || n < 1 || strconv.Itoa(n) != inst || !genOK || !validShort(r) ||
+		ValidApp(parts[0]) != nil || validProcess(parts[1]) != nil {
+		return k, false
+	}
+	return KeyName{App: parts[0], Proc: parts[1], R: id, Instance: n}, true
+}
+
 // AppKey is PREFIX/APP, the directory of every key of app.
 func AppKey(prefix, app string) string { return strings.TrimRight(prefix, "/") + "/" + app }
 

@@ -143,3 +143,29 @@ func TestRenderUnits(t *testing.T) {
 		t.Errorf("web announced, worker not: %+v", u.Processes)
 	}
 }
+
+// ParseKey reads back what Names.Key makes, and nothing else.
+func TestParseKey(t *testing.T) {
+	n := Names{App: "shop", Rev: discoveryRev, Gen: 3}
+	if k, ok := ParseKey("/services/", n.Key("/services", "web", 2)); !ok || k != (KeyName{"shop", "web", n.ID(), 2}) {
+		t.Errorf("ParseKey(%q) = %+v, %v", n.Key("/services", "web", 2), k, ok)
+	}
+	for _, key := range []string{
+		"/services/shop/web/0123456789ab",
+		"/services/shop/web/0123456789ab.0",
+		"/services/shop/web/0123456789ab.01",
+		"/services/shop/web/0123456789ab.1/x",
+		"/services/Shop/web/0123456789ab.1",
+		"/services/shop/Web/0123456789ab.1",
+		"/services/shop/web/0123456789a.1",
+		"/services/shop/web/0123456789ab-1.1",
+		"/services/sh;op/web/0123456789ab.1",
+		"/services/shop\n/web/0123456789ab.1",
+		"/other/shop/web/0123456789ab.1",
+		"/services/../web/0123456789ab.1",
+	} {
+		if k, ok := ParseKey("/services", key); ok {
+			t.Errorf("ParseKey(%q) = %+v; want no match", key, k)
+		}
+	}
+}

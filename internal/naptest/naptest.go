@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nap-paas/nap/announce"
 	"github.com/nap-paas/nap/internal/sandbox"
 )
 
@@ -244,12 +245,7 @@ func (h *Host) Master() string {
 }
 
 // Announcement is the value of a discovery key (DESIGN.md).
-type Announcement struct {
-	Host    string         `json:"host"`
-	Port    int            `json:"port"`
-	Ports   map[string]int `json:"ports"`
-	Release string         `json:"release"`
-}
+type Announcement = announce.Value
 
 // Announced lists the keys under prefix in etcd, without failing the test.
 func (h *Host) Announced(prefix string) ([]sandbox.KV, error) {
