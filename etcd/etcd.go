@@ -1,7 +1,8 @@
 // Package etcd is nap's client of etcd's HTTP APIs: v2's keys, or v3's
 // JSON gateway (etcd 3.4: /v3/…), as the operator's discovery.etcd says.
 // It does what nap needs and nothing more: list and delete the keys under
-// a prefix, and keep one key alive with a TTL (v2) or a lease (v3).
+// a prefix, keep one key alive with a TTL (v2) or a lease (v3), and watch
+// a prefix for changes.
 //
 // Endpoints are tried in turn until one answers; an HTTP status is an
 // answer. Keys are text, never URL syntax: every segment is escaped.
