@@ -27,16 +27,16 @@ func (c *Client) Watch(ctx context.Context, dir string, changed func()) error {
 		return fmt.Errorf("no etcd endpoint configured")
 	}
 	for i := 0; ctx.Err() == nil; i = (i + 1) % len(c.Endpoints) {
-		var err error
+		// A watch ends only by failing: the next endpoint (or the same
+		// again) after a pause, the caller told to re-read.
 		if c.V3 {
-			err = c.watchV3(ctx, c.Endpoints[i], dir, changed)
+			c.watchV3(ctx, c.Endpoints[i], dir, changed)
 		} else {
-			err = c.watchV2(ctx, c.Endpoints[i], dir, changed)
+			c.watchV2(ctx, c.Endpoints[i], dir, changed)
 		}
 		if ctx.Err() != nil {
 			break
 		}
-		_ = err // the next endpoint, or the same again, after a pause
 		select {
 		case <-ctx.Done():
 		case <-time.After(watchRetry):

@@ -119,7 +119,7 @@ func validRegistry(s string) error {
 	bad := fmt.Errorf("invalid registry %s: use host[:port][/path], e.g. 127.0.0.1:5000 or registry.example.com/nap", QuoteName(s))
 	hostPort, repo, _ := strings.Cut(s, "/")
 	host, port, hasPort := strings.Cut(hostPort, ":")
-	if validHostName(host) != nil && !isIPv4(host) {
+	if ValidHostName(host) != nil && !isIPv4(host) {
 		return bad
 	}
 	if hasPort && !validPort(port) {
@@ -169,9 +169,9 @@ func validRepoComponent(c string) bool {
 	return !strings.Contains(c, "___")
 }
 
-// validHostName is a DNS name: dot-separated labels of letters, digits and
-// inner dashes.
-func validHostName(s string) error {
+// ValidHostName reports whether s is a DNS name: dot-separated labels of
+// letters, digits and inner dashes.
+func ValidHostName(s string) error {
 	ok := s != "" && len(s) <= 253
 	for _, label := range strings.Split(s, ".") {
 		if !ok {
@@ -201,7 +201,7 @@ func validDiscoveryHost(s string) error {
 	if _, err := netip.ParseAddr(s); err == nil && !strings.Contains(s, "%") {
 		return nil
 	}
-	if validHostName(s) == nil {
+	if ValidHostName(s) == nil {
 		return nil
 	}
 	return fmt.Errorf("%s: use %%H (the host's name), ${NAME} (a variable of discovery.env_file, e.g. ${COREOS_PUBLIC_IPV4}) or a literal host name or IP", QuoteName(s))
@@ -262,7 +262,7 @@ func validEndpoint(s string) error {
 			return bad
 		}
 	}
-	if host != "" && !isIPv4(host) && validHostName(host) != nil {
+	if host != "" && !isIPv4(host) && ValidHostName(host) != nil {
 		return bad
 	}
 	if port != "" && !validPort(port) {

@@ -71,21 +71,13 @@ func FromKeys(prefix string, kv map[string]string) (t Table, problems []string) 
 	return t, problems
 }
 
-// validHost: an IP, or a DNS name of letters, digits, '-' and '.' — what
-// may stand in an nginx server line without quoting.
+// validHost: an IP (without a zone) or a DNS name (render.ValidHostName) —
+// what may stand in an nginx server line without quoting.
 func validHost(h string) error {
 	if a, err := netip.ParseAddr(h); err == nil && a.Zone() == "" {
 		return nil
 	}
-	ok := h != "" && len(h) <= 253
-	for _, label := range strings.Split(h, ".") {
-		ok = ok && label != "" && len(label) <= 63 && label[0] != '-' && label[len(label)-1] != '-'
-		for i := 0; ok && i < len(label); i++ {
-			c := label[i]
-			ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
-		}
-	}
-	if !ok {
+	if render.ValidHostName(h) != nil {
 		return fmt.Errorf("host %s is neither an IP nor a DNS name", render.QuoteName(h))
 	}
 	return nil

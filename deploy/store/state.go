@@ -46,21 +46,14 @@ type Release struct {
 	Status      string            `json:"status"`
 }
 
-// LastCurrent is when the release last became current (Time for one
-// recorded before Switched was).
+// LastCurrent is when the release last became current, or was written
+// when it never did (or was recorded before Switched was). A release is
+// written before it is switched to, so this is also when it was last used.
 func (r *Release) LastCurrent() time.Time {
 	if r.Switched.IsZero() {
 		return r.Time
 	}
 	return r.Switched
-}
-
-// recency is when a release was last deployed or made current.
-func recency(r *Release) time.Time {
-	if r.Switched.After(r.Time) {
-		return r.Switched
-	}
-	return r.Time
 }
 
 // Key names the release on disk (releases/KEY, current) and in deploy:
@@ -252,7 +245,7 @@ func (a App) Prune(keep int) error {
 		return err
 	}
 	// The most recently used stay: deployed or made current last.
-	sort.SliceStable(rels, func(i, j int) bool { return recency(rels[i]).Before(recency(rels[j])) })
+	sort.SliceStable(rels, func(i, j int) bool { return rels[i].LastCurrent().Before(rels[j].LastCurrent()) })
 	kept := 0
 	for i := len(rels) - 1; i >= 0; i-- {
 		key := rels[i].Key()

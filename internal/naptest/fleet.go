@@ -23,10 +23,11 @@ func (h *Host) FleetSSH(user, sshUser string, machines ...*sandbox.Machine) []st
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	home := "/root"
-	if user != "root" {
-		home = "/home/" + user
+	u, err := h.M.User(user)
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	home := u.Home
 	var known strings.Builder
 	for _, m := range machines {
 		if _, err := m.User(sshUser); err != nil {
