@@ -317,16 +317,19 @@ func (s *session) unitFailed(ctx context.Context, name, what string) error {
 	return e
 }
 
+// printEndpoints ends a deploy: the release's instances as announced,
+// then, with a router, the app's address.
 func (s *session) printEndpoints(ctx context.Context, rev string) {
 	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	kv, err := s.etcd.List(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, s.app))
-	if err != nil {
-		return
-	}
-	for _, ep := range parseEndpoints(kv) {
-		if ep.Rev == revOf(rev) {
-			s.d.say("%s %s", strings.TrimPrefix(ep.Key, s.cfg.Operator.Discovery.Prefix+"/"), ep.Addr)
+	if kv, err := s.etcd.List(ectx, render.AppKey(s.cfg.Operator.Discovery.Prefix, s.app)); err == nil {
+		for _, ep := range parseEndpoints(kv) {
+			if ep.Rev == revOf(rev) {
+				s.d.say("%s %s", strings.TrimPrefix(ep.Key, s.cfg.Operator.Discovery.Prefix+"/"), ep.Addr)
+			}
 		}
+	}
+	if u := s.cfg.Operator.Router.URL(s.app); u != "" {
+		s.d.say("%s", u)
 	}
 }

@@ -102,7 +102,9 @@ func (d *Deployer) etcd(op *render.Operator) *etcd.Client {
 	if d.Etcd != nil {
 		return d.Etcd
 	}
-	return &etcd.Client{Endpoints: op.Discovery.Endpoints, V3: op.Discovery.Etcd == "v3", Timeout: etcdTimeout}
+	c := op.Discovery.Client()
+	c.Timeout = etcdTimeout
+	return c
 }
 
 func (d *Deployer) registry(op *render.Operator) *registry.Client {

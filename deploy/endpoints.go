@@ -1,9 +1,9 @@
 package deploy
 
 import (
-	"fmt"
+	"net"
 	"sort"
-	"strings"
+	"strconv"
 
 	"github.com/nap-paas/nap/announce"
 )
@@ -25,15 +25,8 @@ func parseEndpoints(kv map[string]string) []Endpoint {
 		if err != nil {
 			continue
 		}
-		out = append(out, Endpoint{Key: k, Addr: joinHostPort(a.Host, a.Port), Rev: a.Release})
+		out = append(out, Endpoint{Key: k, Addr: net.JoinHostPort(a.Host, strconv.Itoa(a.Port)), Rev: a.Release})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
-}
-
-func joinHostPort(h string, p int) string {
-	if strings.Contains(h, ":") {
-		return fmt.Sprintf("[%s]:%d", h, p)
-	}
-	return fmt.Sprintf("%s:%d", h, p)
 }

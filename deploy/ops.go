@@ -128,6 +128,7 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 type Status struct {
 	App       string           `json:"app"`
 	Current   string           `json:"current"`
+	URL       string           `json:"url,omitempty"` // with a router: where the app answers
 	Releases  []*store.Release `json:"releases"`
 	Units     []UnitState      `json:"units"`
 	UnitsFrom string           `json:"units_from"` // where Units come from (Driver.Source)
@@ -151,7 +152,7 @@ func (d *Deployer) Status(ctx context.Context, app string) (*Status, error) {
 			return nil, err
 		}
 	}
-	out := &Status{App: app}
+	out := &Status{App: app, URL: cfg.Operator.Router.URL(app)}
 	if out.Current, err = st.Current(); err != nil {
 		return nil, envErr("status", "%v", err)
 	}
@@ -339,7 +340,11 @@ func splitLines(s string) []string {
 // newest first, units, endpoints.
 func (s *Status) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "app\t%s\ncurrent\t%s\n\nRELEASE\tTIME\tSTATUS\n", s.App, orDash(s.Current))
+	fmt.Fprintf(tw, "app\t%s\ncurrent\t%s\n", s.App, orDash(s.Current))
+	if s.URL != "" {
+		fmt.Fprintf(tw, "url\t%s\n", s.URL)
+	}
+	fmt.Fprintf(tw, "\nRELEASE\tTIME\tSTATUS\n")
 	for i := len(s.Releases) - 1; i >= 0; i-- {
 		r := s.Releases[i]
 		mark := ""

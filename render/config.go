@@ -6,6 +6,8 @@ package render
 import (
 	"fmt"
 	"time"
+
+	"github.com/nap-paas/nap/etcd"
 )
 
 // Target is where units run.
@@ -49,6 +51,7 @@ type Operator struct {
 	Builder          Builder
 	Machines         Machines
 	Limits           Limits
+	Router           Router
 }
 
 // Discovery configures the announcements in etcd.
@@ -151,6 +154,7 @@ func DefaultOperator() Operator {
 		},
 		Limits: Limits{MaxInstances: 20, MaxMemory: 2 << 30, MaxPorts: 64, MaxEnv: 256,
 			MaxProcesses: 16, MaxTree: 512 << 20, MaxFiles: 100000},
+		Router: Router{HTTP: 80, Nginx: "/usr/sbin/nginx", Conf: "/etc/nginx/conf.d/nap.conf"},
 	}
 }
 
@@ -237,4 +241,9 @@ func (c *Config) Apply(o Overrides) error {
 		c.App.BuildArgs[k] = v
 	}
 	return nil
+}
+
+// Client is the etcd client of these settings.
+func (d Discovery) Client() *etcd.Client {
+	return &etcd.Client{Endpoints: d.Endpoints, V3: d.Etcd == "v3"}
 }

@@ -45,6 +45,7 @@ fleet: {endpoint: "http://10.0.0.1:49153", tunnel: "core@10.0.0.1", driver: API}
 builder: {machine_id: 0123456789abcdef0123456789abcdef}
 machines: {allowed_metadata: [disk=ssd, region=eu]}
 limits: {max_instances: 4, max_memory: 1g, max_ports: 10, max_env: 20, max_processes: 3, max_tree: 64m, max_files: 5000}
+router: {domain: apps.example.com, http: 8080, https: 8443, tls_cert: /etc/ssl/apps.pem, tls_key: /etc/ssl/apps.key, nginx: /usr/local/sbin/nginx, conf: /etc/nginx/nap.conf}
 `
 	app := `# comment
 instances: 2
@@ -77,6 +78,8 @@ processes:
 			Machines: Machines{AllowedMetadata: []string{"disk=ssd", "region=eu"}},
 			Limits: Limits{MaxInstances: 4, MaxMemory: 1 << 30, MaxPorts: 10, MaxEnv: 20, MaxProcesses: 3,
 				MaxTree: 64 << 20, MaxFiles: 5000},
+			Router: Router{Domain: "apps.example.com", HTTP: 8080, HTTPS: 8443, TLSCert: "/etc/ssl/apps.pem", TLSKey: "/etc/ssl/apps.key",
+				Nginx: "/usr/local/sbin/nginx", Conf: "/etc/nginx/nap.conf"},
 		},
 		App: App{
 			Dockerfile: "docker/Dockerfile.prod", Context: "docker", Stage: "runtime",
@@ -131,6 +134,16 @@ func TestParseConfigErrors(t *testing.T) {
 		{"processes over max_processes", "limits: {max_processes: 2}\n", "processes:\n  a: {}\n  b: {}\n  c: {}\n", "nap.yaml:2: processes: 3 processes; this host allows 2 per app (limits.max_processes)"},
 		{"max_ports zero", "limits: {max_ports: 0}\n", "", "config.yaml:1: limits.max_ports: 0 is out of range: use 1 to 65535"},
 		{"max_tree bad", "limits: {max_tree: lots}\n", "", `config.yaml:1: limits.max_tree: invalid size "lots"`},
+		{"router domain", "router:\n  domain: \"apps.example.com; include /etc/shadow\"\n", "", `config.yaml:2: router.domain: "apps.example.com; include /etc/shadow": use a lower-case DNS name`},
+		{"router domain upper", "router: {domain: Apps.Example.com}\n", "", `config.yaml:1: router.domain: "Apps.Example.com": use a lower-case DNS name`},
+		{"router cert quote", "router:\n  domain: a.example\n  https: 443\n  tls_cert: '/etc/ssl/a\"b.pem'\n  tls_key: /k\n", "", `config.yaml:4: router.tls_cert: "/etc/ssl/a\"b.pem": use letters, digits and / . _ - + @ only`},
+		{"router cert without key", "router:\n  domain: a.example\n  https: 443\n  tls_cert: /c.pem\n", "", "config.yaml:2: router: TLS needs https (a port), tls_cert and tls_key together"},
+		{"router https without cert", "router: {domain: a.example, https: 443}\n", "", "config.yaml:1: router: TLS needs https"},
+		{"router same ports", "router: {domain: a.example, http: 443, https: 443, tls_cert: /c, tls_key: /k}\n", "", "config.yaml:1: router: http and https are both port 443"},
+		{"router port", "router: {http: 0}\n", "", "config.yaml:1: router.http: 0 is out of range: use 1 to 65535"},
+		{"router conf relative", "router: {conf: nap.conf}\n", "", "config.yaml:1: router.conf:"},
+		{"router unknown", "router: {domian: a.example}\n", "", `config.yaml:1: unknown field "domian" in router`},
+		{"router in nap.yaml", "", "router: {domain: evil.example}\n", `nap.yaml:1: "router" is set by the operator`},
 		{"nap_render relative", "nap_render: bin/nap-render\n", "", `config.yaml:1: nap_render:`},
 		{"nap_render in nap.yaml", "", "nap_render: /tmp/evil\n", `nap.yaml:1: "nap_render" is set by the operator`},
 		{"dockerfile absolute", "", "dockerfile: /etc/passwd\n", `nap.yaml:1: dockerfile: "/etc/passwd" is absolute`},

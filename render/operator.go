@@ -13,7 +13,7 @@ var operatorFields = map[string]bool{
 	"registry": true, "registry_insecure": true, "target": true, "docker": true, "etcdctl": true, "nap_render": true, "state": true,
 	"unit_dir": true, "deploy_branch": true, "keep_releases": true, "build_timeout": true,
 	"drain": true, "env_dir": true, "discovery": true, "fleet": true, "builder": true,
-	"machines": true, "limits": true,
+	"machines": true, "limits": true, "router": true,
 }
 
 func parseOperator(file string, data []byte, op *Operator) error {
@@ -121,11 +121,45 @@ func parseOperator(file string, data []byte, op *Operator) error {
 				}
 				return err
 			})
+		case "router":
+			err = d.router(v, &op.Router)
 		default:
 			return d.unknown("", k)
 		}
 		return err
 	})
+}
+
+func (d doc) router(n *yaml.Node, r *Router) error {
+	err := d.fields(n, "router", func(key string, k, v *yaml.Node) error {
+		ctx := "router." + key
+		var err error
+		switch key {
+		case "domain":
+			return d.check(v, ctx, &r.Domain, validDomain)
+		case "http":
+			r.HTTP, err = d.integer(v, ctx, 1, 65535)
+		case "https":
+			r.HTTPS, err = d.integer(v, ctx, 0, 65535)
+		case "tls_cert":
+			return d.check(v, ctx, &r.TLSCert, validNginxPath)
+		case "tls_key":
+			return d.check(v, ctx, &r.TLSKey, validNginxPath)
+		case "nginx":
+			return d.check(v, ctx, &r.Nginx, validNginxPath)
+		case "conf":
+			return d.check(v, ctx, &r.Conf, validNginxPath)
+		default:
+			return d.unknown("router", k)
+		}
+		return err
+	})
+	if err == nil {
+		if cerr := r.Check(); cerr != nil {
+			err = d.errf(n, "%v", cerr)
+		}
+	}
+	return err
 }
 
 func (d doc) discovery(n *yaml.Node, ds *Discovery) error {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nap-paas/nap/render"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.conf")
@@ -56,45 +58,73 @@ func TestFromKeys(t *testing.T) {
 	}
 }
 
-// The configuration, byte for byte (go test ./router -update rewrites it).
+// opts are the default router settings with domain.
+func opts(domain string) render.Router {
+	o := render.DefaultOperator().Router
+	o.Domain = domain
+	return o
+}
+
+func withTLS(o render.Router, https int, cert, key string) render.Router {
+	o.HTTPS, o.TLSCert, o.TLSKey = https, cert, key
+	return o
+}
+
+// The configuration, byte for byte, one file per case (go test ./router
+// -update rewrites them).
 func TestNginxGolden(t *testing.T) {
 	tab := Table{"shop": {{"10.0.0.2", 32768}, {"10.0.0.3", 32770}}, "blog": {{"fd00::7", 80}}}
-	got, err := Nginx(Options{Domain: "apps.example.com"}, tab, []string{"blog", "gone", "gone", "shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "router.conf")
-	if *update {
-		os.WriteFile(golden, got, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("config differs from %s (-want +got):\n%s", golden, diff)
-	}
-	again, _ := Nginx(Options{Domain: "apps.example.com"}, tab, []string{"shop", "gone", "blog", "gone"})
-	if string(again) != string(got) {
-		t.Errorf("same input, other bytes")
+	for _, tc := range []struct {
+		file string
+		o    render.Router
+	}{
+		{"router.conf", opts("apps.example.com")},
+		{"router-tls.conf", withTLS(opts("apps.example.com"), 443, "/etc/ssl/apps.pem", "/etc/ssl/private/apps.key")},
+		{"router-ports.conf", withTLS(func() render.Router { o := opts("apps.example.com"); o.HTTP = 8080; return o }(), 8443, "/c.pem", "/k.pem")},
+	} {
+		got, err := Nginx(tc.o, tab, []string{"blog", "gone", "gone", "shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", tc.file)
+		if *update {
+			os.WriteFile(golden, got, 0o644)
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("config differs from %s (-want +got):\n%s", golden, diff)
+		}
+		again, _ := Nginx(tc.o, tab, []string{"shop", "gone", "blog", "gone"})
+		if string(again) != string(got) {
+			t.Errorf("%s: same input, other bytes", tc.file)
+		}
 	}
 }
 
 // Nginx refuses what FromKeys would never let through, for a caller who
 // built the table otherwise.
 func TestNginxRefuses(t *testing.T) {
+	a := opts("a.example")
+	http := a
+	http.HTTP = 70000
 	for name, tc := range map[string]struct {
-		o     Options
+		o     render.Router
 		t     Table
 		known []string
 	}{
-		"app name":      {Options{Domain: "a.example"}, Table{"a b": {{"10.0.0.1", 1}}}, nil},
-		"upstream host": {Options{Domain: "a.example"}, Table{"a": {{"10.0.0.1;", 1}}}, nil},
-		"upstream port": {Options{Domain: "a.example"}, Table{"a": {{"10.0.0.1", 0}}}, nil},
-		"known app":     {Options{Domain: "a.example"}, nil, []string{"x;y"}},
-		"domain":        {Options{Domain: "a.example; x"}, nil, nil},
-		"domain empty":  {Options{}, nil, nil},
-		"listen":        {Options{Domain: "a.example", Listen: 70000}, nil, nil},
+		"app name":      {a, Table{"a b": {{"10.0.0.1", 1}}}, nil},
+		"upstream host": {a, Table{"a": {{"10.0.0.1;", 1}}}, nil},
+		"upstream port": {a, Table{"a": {{"10.0.0.1", 0}}}, nil},
+		"known app":     {a, nil, []string{"x;y"}},
+		"domain":        {opts("a.example; x"), nil, nil},
+		"domain empty":  {opts(""), nil, nil},
+		"listen":        {http, nil, nil},
+		"cert path":     {withTLS(a, 443, "/c.pem;", "/k.pem"), nil, nil},
+		"key missing":   {withTLS(a, 443, "/c.pem", ""), nil, nil},
+		"no https port": {withTLS(a, 0, "/c.pem", "/k.pem"), nil, nil},
 	} {
 		if _, err := Nginx(tc.o, tc.t, tc.known); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -115,7 +145,9 @@ func TestNginxAcceptsIt(t *testing.T) {
 		"/services/evil/web/" + r1 + ".1":  `{"host":"x; } server { listen 81","port":1}`,
 		"/services/other/web/" + r1 + ".1": `{"host":"localhost","port":8080}`,
 	})
-	conf, err := Nginx(Options{Domain: "apps.example.com", Listen: 8088}, tab, []string{"quiet"})
+	o := opts("apps.example.com")
+	o.HTTP = 8088
+	conf, err := Nginx(o, tab, []string{"quiet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +173,7 @@ func FuzzNginx(f *testing.F) {
 	f.Add("/services/a;b/web/"+r1+".1", `{"host":"10.0.0.2\n","port":1}`, "x y")
 	f.Fuzz(func(t *testing.T, key, value, known string) {
 		tab, _ := FromKeys("/services", map[string]string{key: value})
-		conf, err := Nginx(Options{Domain: "apps.example.com"}, tab, []string{known})
+		conf, err := Nginx(opts("apps.example.com"), tab, []string{known})
 		if err != nil {
 			return
 		}

@@ -7,10 +7,10 @@ package router
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/nap-paas/nap/announce"
 	"github.com/nap-paas/nap/render"
@@ -22,12 +22,7 @@ type Upstream struct {
 	Port int
 }
 
-func (u Upstream) String() string {
-	if strings.Contains(u.Host, ":") {
-		return "[" + u.Host + "]:" + strconv.Itoa(u.Port)
-	}
-	return u.Host + ":" + strconv.Itoa(u.Port)
-}
+func (u Upstream) String() string { return net.JoinHostPort(u.Host, strconv.Itoa(u.Port)) }
 
 // Table is app → the instances of its web process, sorted.
 type Table map[string][]Upstream

@@ -176,3 +176,9 @@ func (kv *KeyValues) Set(s string) error {
 	(*kv)[k] = v
 	return nil
 }
+
+// Strings is a repeatable flag, in the order given.
+type Strings []string
+
+func (s *Strings) String() string     { return strings.Join(*s, ",") }
+func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
