@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -86,7 +87,38 @@ var components = []component{
 			})
 		},
 	},
+	{
+		unit:     "nginx.service",
+		units:    []string{"nginx.service"},
+		binaries: []string{"/usr/sbin/nginx"},
+		enabled:  func(o Options) bool { return o.Nginx },
+		ready: func(ctx context.Context, m *Machine) error {
+			return retry(ctx, func() error {
+				_, err := os.Stat(m.Path("/run/nginx.pid"))
+				return err
+			})
+		},
+	},
 }
+
+// nginxConfig is the machine's /etc/nginx/nginx.conf: Debian's without its
+// default site, which would hold the default server of port 80 a router
+// wants (README tells operators the same), errors to the journal.
+const nginxConfig = `user www-data;
+worker_processes 1;
+pid /run/nginx.pid;
+error_log stderr;
+include /etc/nginx/modules-enabled/*.conf;
+events {
+	worker_connections 1024;
+}
+http {
+	access_log off;
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	include /etc/nginx/conf.d/*.conf;
+}
+`
 
 // enabledComponents are the components opts asks for.
 func enabledComponents(opts Options) []component {

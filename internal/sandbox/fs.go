@@ -130,6 +130,14 @@ func (m *Machine) prepareFS() error {
 			return err
 		}
 	}
+	if m.opts.Nginx {
+		files["etc/nginx/nginx.conf"] = nginxConfig
+		for _, d := range []string{"var/log/nginx", "var/lib/nginx"} {
+			if err := os.MkdirAll(filepath.Join(fs, d), 0o755); err != nil {
+				return err
+			}
+		}
+	}
 	if m.opts.SSH {
 		files["etc/ssh/sshd_config"] = sshdConfig
 		files["etc/default/ssh"] = ""

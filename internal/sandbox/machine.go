@@ -44,6 +44,8 @@ type Options struct {
 	EtcdV2 bool
 	// SSH runs ssh.service on port 22 with a host key of its own and UsePAM no.
 	SSH bool
+	// Nginx runs Debian's nginx.service with conf.d/*.conf and no site.
+	Nginx bool
 	// GoImage loads image golang:1.26 — this machine's Go toolchain, its
 	// standard library already compiled — into dockerd (implies Docker).
 	GoImage bool
