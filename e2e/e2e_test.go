@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,7 +33,11 @@ unit_dir: /etc/systemd/system
 deploy_branch: master
 drain: 2s
 discovery: {etcd: v2, prefix: /services, ttl: 60, host: "%H", endpoints: ["http://127.0.0.1:2379"]}
+router: {domain: apps.test}
 `
+
+// appHost is where the router serves the app (router.domain).
+const appHost = appName + ".apps.test"
 
 // announcement is the value of a discovery key (DESIGN.md).
 type announcement = naptest.Announcement
@@ -126,10 +131,13 @@ func TestPushToAnswer(t *testing.T) {
 	}
 	opts := sandbox.Full()
 	opts.GoImage = true
+	opts.Nginx = true
 	m := sandbox.NewMachine(t, opts)
 
-	// 1. nap installed for the nap user, forced-command mode.
+	// 1. nap installed for the nap user, forced-command mode; the router
+	// in front of the apps, as README sets up an edge host.
 	h := &host{naptest.Install(t, m, naptest.Options{Config: operatorConfig})}
+	h.StartRouter(naptest.ConfigPath)
 	rev1 := h.newAppRepo()
 	h.warmUp()
 
@@ -187,10 +195,28 @@ func TestPushToAnswer(t *testing.T) {
 	if len(instances) != 3 {
 		t.Errorf("instances answering: %v, want 1, 2 and 3", instances)
 	}
-	if ps := h.containers("hello.web." + rev3[:12]); len(ps) != 3 {
-		t.Errorf("containers of %s: %v, want 3", rev3[:12], ps)
+	ps := h.containers("hello.web." + rev3[:12])
+	if len(ps) != 3 {
+		t.Fatalf("containers of %s: %v, want 3", rev3[:12], ps)
 	}
 	h.checkGone(rev1)
+	// Through the router: requests spread over the three; one killed
+	// costs at most one request (nginx moves the rest to the others).
+	seen := map[string]bool{}
+	for i := 0; i < 30; i++ {
+		body, err := naptest.RouterGet(h.M.HTTPClient(), appHost)
+		if m := answerRE.FindStringSubmatch(body); err == nil && m != nil {
+			seen[m[2]] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("30 requests through the router reached instances %v, want 1, 2 and 3", seen)
+	}
+	c := naptest.StartRouterClient(h.M, appHost, 10*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	h.Run("root", "docker", "kill", ps[1])
+	time.Sleep(2 * time.Second)
+	c.Check(t, "an instance killed", 1)
 
 	// 8. destroy: containers, units and keys gone within 1 s.
 	start = time.Now()
@@ -254,11 +280,25 @@ func (h *host) checkAnswering(target, out, rev string) {
 	if body, err := h.Get(a); err != nil || releaseOf(body) != rev {
 		h.T().Fatalf("%s: GET %s:%d = %q, %v; want hello from %s", target, a.Host, a.Port, body, err, rev)
 	}
+	if want := fmt.Sprintf("-----> hello/web/%s.1 %s:%d", rev[:12], a.Host, a.Port); !strings.Contains(out, want) {
+		h.T().Errorf("%s: the push does not name the instance: no %q", target, want)
+	}
 	// git prints its ref summary after what the remote said: nap's last
-	// line is the last "remote:" one.
-	want := fmt.Sprintf("-----> hello/web/%s.1 %s:%d", rev[:12], a.Host, a.Port)
-	if last := lastRemoteLine(out); last != want {
-		h.T().Errorf("%s: nap's last line is %q, want %q", target, last, want)
+	// line is the last "remote:" one, the app's address.
+	if last := lastRemoteLine(out); last != "-----> http://"+appHost {
+		h.T().Errorf("%s: nap's last line is %q, want the app's URL", target, last)
+	}
+	// The router serves the new instance once its watch has seen the key
+	// and nginx has reloaded: a fraction of a second.
+	for began := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		body, err := naptest.RouterGet(h.M.HTTPClient(), appHost)
+		if err == nil && releaseOf(body) == rev {
+			h.T().Logf("%s: http://%s answers through the router %v after the key was seen", target, appHost, time.Since(began).Round(time.Millisecond))
+			break
+		}
+		if time.Since(began) > 5*time.Second {
+			h.T().Fatalf("%s: http://%s through the router = %q, %v after 5 s; want hello from %s", target, appHost, body, err, rev)
+		}
 	}
 }
 
@@ -351,10 +391,11 @@ func (h *host) checkGone(rev string) {
 	}
 }
 
-// prober is the client of steps 4–6: before every request it resolves the
-// endpoint from etcd, then asks it once, every 50 ms.
+// prober is the client of steps 4–6: a user of http://hello.apps.test
+// through the router, every 10 ms, over keep-alive connections.
 type prober struct {
 	h    *host
+	hc   *http.Client
 	stop chan struct{}
 	done chan struct{}
 	log  []probe
@@ -369,11 +410,12 @@ type probe struct {
 const proberLimit = 3 * time.Minute
 
 func (h *host) startProber() *prober {
-	p := &prober{h: h, stop: make(chan struct{}), done: make(chan struct{})}
+	p := &prober{h: h, stop: make(chan struct{}), done: make(chan struct{}),
+		hc: &http.Client{Transport: &http.Transport{DialContext: h.M.DialContext, Proxy: nil}}}
 	go func() {
 		defer close(p.done)
 		end := time.Now().Add(proberLimit)
-		tick := time.NewTicker(50 * time.Millisecond)
+		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for time.Now().Before(end) {
 			p.log = append(p.log, p.once())
@@ -388,21 +430,7 @@ func (h *host) startProber() *prober {
 }
 
 func (p *prober) once() probe {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	kvs, err := p.h.M.Etcd().List(ctx, prefix)
-	if err != nil {
-		return probe{err: fmt.Errorf("resolving: %v", err)}
-	}
-	if len(kvs) == 0 {
-		return probe{err: fmt.Errorf("resolving: no key under %s", prefix)}
-	}
-	// any announced instance must answer; take the last key
-	var a announcement
-	if err := json.Unmarshal([]byte(kvs[len(kvs)-1].Value), &a); err != nil {
-		return probe{err: fmt.Errorf("key %s: %v", kvs[len(kvs)-1].Key, err)}
-	}
-	body, err := p.h.Get(a)
+	body, err := naptest.RouterGet(p.hc, appHost)
 	if err != nil {
 		return probe{err: err}
 	}
