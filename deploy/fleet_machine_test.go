@@ -26,6 +26,7 @@ registry: f1:5000
 registry_insecure: true
 machines: {allowed_metadata: [role=worker]}
 discovery: {etcd: v2, host: "${COREOS_PUBLIC_IPV4}", ttl: 15, endpoints: ["http://f1:2379"]}
+router: {domain: apps.test}
 `
 
 // agentTTL is how long fleet waits for a silent machine before it
@@ -40,9 +41,11 @@ const agentTTL = 10 * time.Second
 func fleetCluster(t *testing.T) (f1 *naptest.Host, all []*sandbox.Machine) {
 	insecure := []string{"f1:5000"}
 	m1 := sandbox.NewMachine(t, sandbox.Options{Name: "f1", Docker: true, Registry: true, RegistryListen: "0.0.0.0:5000",
-		InsecureRegistries: insecure, EtcdV2: true, SSH: true})
+		InsecureRegistries: insecure, EtcdV2: true, SSH: true, Nginx: true})
 	f1 = naptest.Install(t, m1, naptest.Options{Config: fleetConfig})
 	m1.StartFleet(t, sandbox.FleetOptions{Metadata: "role=builder", AgentTTL: agentTTL, SocketGroup: "nap"})
+	// the edge: the router, a global fleet unit placed on f1 alone
+	f1.StartRouter(naptest.ConfigPath, "role=builder")
 	all = []*sandbox.Machine{m1}
 	for _, name := range []string{"f2", "f3"} {
 		m := sandbox.NewMachine(t, sandbox.Options{Name: name, Docker: true, InsecureRegistries: insecure, SSH: true})
@@ -108,6 +111,9 @@ func TestFleetCluster(t *testing.T) {
 	}
 	s.checkAll(t, n, pushed)
 	on := s.checkSpread(t, machines, n, pushed[:12])
+	if !strings.Contains(out, "remote: -----> http://hello.apps.test") {
+		t.Errorf("the push does not end with the app's URL")
+	}
 	for i := 1; i <= n; i++ {
 		m := on[fmt.Sprintf("hello.web.%s@%d.service", pushed[:12], i)]
 		if !strings.Contains(out, fmt.Sprintf("hello/web/%s.%d 10.213.", pushed[:12], i)) || m == "" {
@@ -141,10 +147,12 @@ func TestFleetCluster(t *testing.T) {
 
 	rev2 := s.commit("two", map[string]string{"nap.yaml": nap, "main.go": strings.Replace(readFile(t, "../examples/hello/main.go"), `"hello from %s`, `"hello again from %s`, 1)})
 	client := s.startClient()
+	user := naptest.StartRouterClient(host.M, "hello.apps.test", 10*time.Millisecond)
 	if _, code := s.deploy(rev2); code != 0 {
 		t.Fatalf("redeploy: exit %d", code)
 	}
 	client.check(t, "redeploy")
+	user.Check(t, "redeploy, through the router on f1", 0)
 	t.Logf("BENCH fleetctl calls, redeploy of %d instances: %v", n, calls())
 	// deploy returns once fleet's agents report the old release gone.
 	s.checkAll(t, n, rev2)
@@ -158,10 +166,12 @@ func TestFleetCluster(t *testing.T) {
 	}
 	calls()
 	client = s.startClient()
+	user = naptest.StartRouterClient(host.M, "hello.apps.test", 10*time.Millisecond)
 	if _, code := s.nap("rollback", "hello"); code != 0 {
 		t.Fatalf("rollback: exit %d", code)
 	}
 	client.check(t, "rollback")
+	user.Check(t, "rollback, through the router on f1", 0)
 	t.Logf("BENCH fleetctl calls, rollback of %d instances: %v", n, calls())
 	s.checkAll(t, n, rev1)
 	s.checkGone(t, machines, rev2)
@@ -250,6 +260,7 @@ func (s *site) loseMachine(t *testing.T, machines []*sandbox.Machine, n int, rev
 		return m
 	}
 	client := s.startClient()
+	user := naptest.StartRouterClient(s.M, "hello.apps.test", 10*time.Millisecond)
 	killed := time.Now()
 	lost.Kill()
 	t.Logf("killed %s (%s) at once", lost.Name, lost.IP)
@@ -267,6 +278,10 @@ func (s *site) loseMachine(t *testing.T, machines []*sandbox.Machine, n int, rev
 		}
 	}
 	requests, failures := client.stop()
+	// nginx sends a request to the silent machine, waits for its connect
+	// timeout and moves the request to the other instance: slow, not
+	// failed.
+	user.Check(t, "a machine lost, through the router", 0)
 	t.Logf("BENCH machine lost (agent TTL %v, key TTL 20s): lost key expired after %v, instance announced again after %v; client: %d requests, %d failed",
 		agentTTL, expired.Round(100*time.Millisecond), back.Round(100*time.Millisecond), requests, failures)
 	if expired == 0 || back == 0 {

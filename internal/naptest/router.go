@@ -103,14 +103,24 @@ func (c *RouterClient) Check(t testing.TB, during string, allowed int) map[strin
 }
 
 // StartRouter installs the router's unit as `nap-render router units`
-// renders it for config (a path on h's machine) and starts it: what README
-// tells an operator to do on an edge host.
-func (h *Host) StartRouter(config string) {
+// renders it for config (a path on h's machine) and starts it, as README
+// tells an operator: on systemd enabled on h's machine; on fleet submitted
+// and started through fleetctl, placed by metadata.
+func (h *Host) StartRouter(config string, metadata ...string) {
 	h.t.Helper()
-	out := h.Run("root", Bin, "router", "units", "--config", config)
+	argv := []string{Bin, "router", "units", "--config", config}
+	for _, m := range metadata {
+		argv = append(argv, "--metadata", m)
+	}
+	out := h.Run("root", argv...)
 	name, unitText, ok := strings.Cut(strings.TrimPrefix(out, "### "), "\n")
 	if !ok || strings.Contains(unitText, "\n### ") {
 		h.t.Fatalf("router units printed %q, want one unit", out)
+	}
+	if strings.Contains(unitText, "\n[X-Fleet]\n") {
+		h.WriteFile("/root/"+name, []byte(unitText), "root", 0o644)
+		h.Run("root", "fleetctl", "start", "--no-block", "/root/"+name)
+		return
 	}
 	h.WriteFile("/etc/systemd/system/"+name, []byte(unitText), "root", 0o644)
 	h.Run("root", "systemctl", "daemon-reload")
