@@ -66,8 +66,12 @@ type Config struct {
 
 const (
 	notReadyPoll = 250 * time.Millisecond // until the app answers
-	answerPoll   = time.Second            // while announced: withdraw within a second of silence
-	maxBackoff   = 4 * time.Second
+	// firstPoll: the first second after the container runs, while the app
+	// starts listening, it is asked this often (a user's first request
+	// waits for it; a second of them costs a few milliseconds of CPU).
+	firstPoll  = 25 * time.Millisecond
+	answerPoll = time.Second // while announced: withdraw within a second of silence
+	maxBackoff = 4 * time.Second
 )
 
 // Run announces one instance until ctx ends, then withdraws the key. It
@@ -157,6 +161,7 @@ func (a *announcer) run(ctx context.Context, wake <-chan struct{}) {
 		retryAt   time.Time
 		polls     int
 		inspected time.Time
+		quickTill time.Time // polls at firstPoll until then
 	)
 	refresh := a.c.TTL / 3
 	timer := time.NewTimer(time.Hour)
@@ -174,6 +179,9 @@ func (a *announcer) run(ctx context.Context, wake <-chan struct{}) {
 			stale = false
 		}
 		value, waiting := a.ready(info)
+		if info == nil || !info.Running {
+			quickTill = time.Time{} // a restart starts quick again
+		}
 		if value == "" {
 			a.say("%s", waiting)
 		}
@@ -214,6 +222,11 @@ func (a *announcer) run(ctx context.Context, wake <-chan struct{}) {
 		now := time.Now()
 		var at time.Time // the next wake-up; zero: only an event or the refresh
 		switch {
+		case value == "" && info != nil && info.Running && quickTill.IsZero():
+			quickTill = now.Add(time.Second)
+			fallthrough
+		case value == "" && now.Before(quickTill):
+			at = now.Add(firstPoll)
 		case value == "":
 			at = tick(now, notReadyPoll)
 			if polls++; polls%4 == 0 {
