@@ -27,23 +27,8 @@ router: {domain: apps.test}
 // while instances come, go, die and etcd restarts, and that nothing
 // hostile in etcd reaches nginx.
 func TestRouterOnMachine(t *testing.T) {
-	m := sandbox.NewMachine(t, sandbox.Options{EtcdV2: true, Nginx: true})
-	h := naptest.New(t, m)
-	bin := filepath.Join(t.TempDir(), "hello")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = "../examples/hello" // a module of its own
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building examples/hello: %v\n%s", err, out)
-	}
-	hello, _ := os.ReadFile(bin)
-	h.WriteFile("/usr/local/bin/hello", hello, "root", 0o755)
-	for i := 1; i <= 3; i++ {
-		h.Run("root", "systemd-run", "--unit", fmt.Sprintf("b%d", i), "-p", "Restart=no",
-			"-E", fmt.Sprintf("PORT=900%d", i), "-E", "NAP_RELEASE=b", "-E", fmt.Sprint("NAP_INSTANCE=", i), "/usr/local/bin/hello")
-	}
-	h.WriteFile("/etc/nap/config.yaml", []byte(machineConfig), "root", 0o644)
-	h.StartRouter("/etc/nap/config.yaml")
+	h := newRouterMachine(t)
+	m := h.M
 
 	e := m.Etcd().V2()
 	put := func(key, value string) {
@@ -215,4 +200,29 @@ func TestRouterOnMachine(t *testing.T) {
 		await("late.apps.test", "an app announced after etcd's restart", func(body string, err error) bool { return err == nil })
 		c.Check(t, "etcd's restart", 0)
 	})
+}
+
+// newRouterMachine is a machine with etcd, Debian's nginx, three
+// instances of examples/hello (b1–b3 on ports 9001–9003, answering
+// "hello from b (instance N)") and the router's unit started.
+func newRouterMachine(t testing.TB) *naptest.Host {
+	m := sandbox.NewMachine(t, sandbox.Options{EtcdV2: true, Nginx: true})
+	h := naptest.New(t, m)
+	bin := filepath.Join(t.TempDir(), "hello")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = "../examples/hello" // a module of its own
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building examples/hello: %v\n%s", err, out)
+	}
+	hello, _ := os.ReadFile(bin)
+	h.WriteFile("/usr/local/bin/hello", hello, "root", 0o755)
+	for i := 1; i <= 3; i++ {
+		h.Run("root", "systemd-run", "--unit", fmt.Sprintf("b%d", i), "-p", "Restart=no",
+			"-E", fmt.Sprintf("PORT=900%d", i), "-E", "NAP_RELEASE=b", "-E", fmt.Sprint("NAP_INSTANCE=", i), "/usr/local/bin/hello")
+	}
+	h.WriteFile("/etc/nap/config.yaml", []byte(machineConfig), "root", 0o644)
+	h.StartRouter("/etc/nap/config.yaml")
+
+	return h
 }
