@@ -148,6 +148,9 @@ func TestPushToAnswer(t *testing.T) {
 	answered := time.Since(start)
 	t.Logf("bench: git push to first answer: %v", answered.Round(time.Millisecond))
 
+	if st := h.Run("nap", naptest.Bin, "status", appName); !regexp.MustCompile(`(?m)^url +http://hello\.apps\.test$`).MatchString(st) {
+		t.Errorf("status does not show the app's URL:\n%s", st)
+	}
 	raw := h.rawDocker(rev1)
 	t.Logf("bench: raw docker build+push+pull+run to first answer: %v; nap/raw = %.2f", raw.Round(time.Millisecond), answered.Seconds()/raw.Seconds())
 

@@ -3,8 +3,16 @@ package router
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -81,7 +89,8 @@ func (n *hostNginx) router(t *testing.T, log io.Writer) *Router {
 	return &Router{Config: o, Log: log}
 }
 
-var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // get asks nginx for host until it answers code (a reload takes effect
 // after nginx's signal returns), at most 5 s; it returns the last answer.
@@ -91,7 +100,10 @@ func (n *hostNginx) get(t *testing.T, host string, code int) (int, string) {
 		req, _ := http.NewRequest("GET", "http://127.0.0.1:"+strconv.Itoa(n.port)+"/", nil)
 		req.Host = host
 		resp, err := noKeepAlive.Do(req)
-		if err != nil {
+		if err != nil && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond) // not listening on the port yet
+			continue
+		} else if err != nil {
 			t.Fatalf("GET %s through nginx: %v", host, err)
 		}
 		b, _ := io.ReadAll(resp.Body)
@@ -170,4 +182,79 @@ func TestInstallOnNginx(t *testing.T) {
 	if code, _ := n.get(t, "shop.apps.test", 503); code != 503 {
 		t.Errorf("after a refused configuration nginx answers %d, want the running configuration's 503", code)
 	}
+}
+
+// TLS with the operator's certificate, on a real nginx: the app answers
+// over HTTPS, and HTTP redirects there.
+func TestInstallTLSOnNginx(t *testing.T) {
+	n := startNginx(t, "")
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "apps.pem"), filepath.Join(dir, "apps.key")
+	pool := writeCert(t, cert, key, "*.apps.test")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	https := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	r := n.router(t, nil)
+	r.Config.HTTPS, r.Config.TLSCert, r.Config.TLSKey = https, cert, key
+	if _, err := r.install(context.Background(), Table{"shop": {backend(t, "shop-tls")}}, true); err != nil {
+		t.Fatal(err)
+	}
+	// the redirect
+	if code, _ := n.get(t, "shop.apps.test", 301); code != 301 {
+		t.Errorf("HTTP: %d, want 301", code)
+	}
+	req, _ := http.NewRequest("GET", "http://127.0.0.1:"+strconv.Itoa(n.port)+"/x?y=1", nil)
+	req.Host = "shop.apps.test"
+	resp, err := noKeepAlive.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != fmt.Sprintf("https://shop.apps.test:%d/x?y=1", https) {
+		t.Errorf("redirect to %q", loc)
+	}
+	// HTTPS, the certificate checked against the name
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "shop.apps.test"},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+strconv.Itoa(https))
+		}}}
+	resp, err = hc.Get(fmt.Sprintf("https://shop.apps.test:%d/", https))
+	if err != nil {
+		t.Fatalf("HTTPS: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "shop-tls" {
+		t.Errorf("HTTPS: %d %q", resp.StatusCode, body)
+	}
+}
+
+// writeCert writes a self-signed certificate for name and its key, and
+// returns a pool that trusts it.
+func writeCert(t *testing.T, certFile, keyFile, name string) *x509.CertPool {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	c, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return pool
 }
