@@ -136,8 +136,11 @@ func TestRouterOnMachine(t *testing.T) {
 		}
 		n := reloads() - before
 		t.Logf("BENCH router: 100 apps written one by one in %v: all served %v after the first, in %d reload(s)", wrote.Round(time.Millisecond), took.Round(time.Millisecond), n)
-		if n > 5 {
-			t.Errorf("%d reloads for 100 apps; want one or few", n)
+		// One reload at the first write, then at most one per 100 ms
+		// (the debounce) while writes go on, and the last: how long the
+		// writes took depends on the machine's load, not on the router.
+		if most := 2 + int(wrote/(100*time.Millisecond)); n > most {
+			t.Errorf("%d reloads for 100 apps written in %v; want at most %d", n, wrote, most)
 		}
 	})
 
