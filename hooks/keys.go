@@ -65,18 +65,37 @@ func ParsePublicKey(data []byte) (PublicKey, error) {
 	return PublicKey{Type: f[0], Blob: f[1]}, nil
 }
 
-// AuthorizedLine is the authorized_keys line that lets key in as user, with
-// nothing allowed but `napRender shell user`.
-func AuthorizedLine(napRender, user string, key PublicKey) (string, error) {
-	if err := ValidUser(user); err != nil {
+// Login is who a key logs in as: the forced command's arguments.
+type Login struct {
+	User   string
+	Admin  bool   // every app
+	Config string // the operator config the shell reads; "" = the default
+}
+
+// AuthorizedLine is the authorized_keys line that lets key in as l, with
+// nothing allowed but `napRender shell [--admin] [--config F] USER`.
+func AuthorizedLine(napRender string, l Login, key PublicKey) (string, error) {
+	if err := ValidUser(l.User); err != nil {
 		return "", err
 	}
-	// sshd hands command= to the login shell: the path must be one plain
+	// sshd hands command= to the login shell: each path must be one plain
 	// word, which also keeps '"' and '\' out of the option's quotes.
-	if !filepath.IsAbs(napRender) || sh.Quote(napRender) != napRender {
-		return "", fmt.Errorf("nap-render path %q must be absolute and made of [A-Za-z0-9._/-]", napRender)
+	for _, p := range []string{napRender, l.Config} {
+		if p != "" && (!filepath.IsAbs(p) || sh.Quote(p) != p) {
+			return "", fmt.Errorf("path %q must be absolute and made of [A-Za-z0-9._/-]", p)
+		}
 	}
-	return fmt.Sprintf(`restrict,command="%s shell %s" %s %s %s`, napRender, user, key.Type, key.Blob, user), nil
+	if napRender == "" {
+		return "", fmt.Errorf("no nap-render path")
+	}
+	flags := ""
+	if l.Admin {
+		flags += "--admin "
+	}
+	if l.Config != "" {
+		flags += "--config " + l.Config + " "
+	}
+	return fmt.Sprintf(`restrict,command="%s shell %s%s" %s %s %s`, napRender, flags, l.User, key.Type, key.Blob, l.User), nil
 }
 
 // AddKeyResult says what AddKey did.
@@ -88,30 +107,42 @@ const (
 )
 
 // AddKey puts line into the authorized_keys file path, keyed by the key it
-// holds: an identical line leaves the file untouched; the same key on another
-// line is an error (sshd would use whichever comes first). The file is
-// replaced atomically (temp file + rename) with mode 0600.
+// holds: an identical line leaves the file untouched; nap's line for the
+// same key and user (another admin flag) is replaced; the same key on any
+// other line is an error (sshd would use whichever comes first). The file
+// is replaced atomically (temp file + rename) with mode 0600.
 func AddKey(path, line string, key PublicKey) (AddKeyResult, error) {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return 0, err
 	}
-	for i, l := range strings.Split(string(old), "\n") {
+	lines := strings.Split(strings.TrimSuffix(string(old), "\n"), "\n")
+	if len(old) == 0 {
+		lines = nil
+	}
+	replaced := false
+	for i, l := range lines {
 		if l == line {
 			return KeyUnchanged, nil
 		}
 		f := strings.Fields(l)
 		for j := 0; j+1 < len(f); j++ {
-			if f[j+1] == key.Blob && strings.HasSuffix(f[j], key.Type) {
-				return 0, fmt.Errorf("%s:%d: this key is already authorized by another line: remove that line first", path, i+1)
+			if f[j+1] != key.Blob || !strings.HasSuffix(f[j], key.Type) {
+				continue
 			}
+			// nap's own line for the user: the key's comment is the user
+			nf := strings.Fields(line)
+			if !replaced && strings.HasPrefix(l, `restrict,command="`) && f[len(f)-1] == nf[len(nf)-1] {
+				lines[i], replaced = line, true
+				break
+			}
+			return 0, fmt.Errorf("%s:%d: this key is already authorized by another line: remove that line first", path, i+1)
 		}
 	}
-	buf := old
-	if len(buf) > 0 && buf[len(buf)-1] != '\n' {
-		buf = append(buf, '\n')
+	if !replaced {
+		lines = append(lines, line)
 	}
-	buf = append(buf, line+"\n"...)
+	buf := []byte(strings.Join(lines, "\n") + "\n")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return 0, err
 	}

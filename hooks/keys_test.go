@@ -48,7 +48,7 @@ func TestAddKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	line, err := AuthorizedLine("/usr/bin/nap-render", "alice", key)
+	line, err := AuthorizedLine("/usr/bin/nap-render", Login{User: "alice", Admin: false}, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,19 +71,31 @@ func TestAddKey(t *testing.T) {
 		t.Errorf("mode %v, want 0600", info.Mode().Perm())
 	}
 	// The same key for another user would be ambiguous: refused, file untouched.
-	bob, _ := AuthorizedLine("/usr/bin/nap-render", "bob", key)
+	bob, _ := AuthorizedLine("/usr/bin/nap-render", Login{User: "bob", Admin: false}, key)
 	if _, err := AddKey(path, bob, key); err == nil || !strings.Contains(err.Error(), path+":1:") {
 		t.Errorf("AddKey(bob, same key) = %v, want an error naming %s:1", err, path)
 	}
 	if again, _ := os.ReadFile(path); string(again) != string(got) {
 		t.Errorf("a refused AddKey changed the file: %q", again)
 	}
+	// The same key for alice as an admin: her line is replaced, not added.
+	admin, _ := AuthorizedLine("/usr/bin/nap-render", Login{User: "alice", Admin: true}, key)
+	if !strings.Contains(admin, `command="/usr/bin/nap-render shell --admin alice"`) {
+		t.Errorf("admin line %q", admin)
+	}
+	if res, err := AddKey(path, admin, key); err != nil || res != KeyAdded {
+		t.Fatalf("AddKey(alice as admin) = %v, %v", res, err)
+	}
+	if now, _ := os.ReadFile(path); string(now) != admin+"\n" {
+		t.Errorf("after making alice an admin the file is %q", now)
+	}
+	AddKey(path, line, key) // and back
 	// sshd itself must read the line back as one key with its options.
 	if out, err := exec.Command("ssh-keygen", "-l", "-f", path).CombinedOutput(); err != nil || !strings.Contains(string(out), "ED25519") {
 		t.Errorf("ssh-keygen -l: %v: %s", err, out)
 	}
 	for _, bad := range []string{"nap-render", "/opt/my dir/nap-render", `/opt/a"b/nap-render`} {
-		if _, err := AuthorizedLine(bad, "alice", key); err == nil {
+		if _, err := AuthorizedLine(bad, Login{User: "alice", Admin: false}, key); err == nil {
 			t.Errorf("AuthorizedLine(%q) = nil error", bad)
 		}
 	}
@@ -97,7 +109,7 @@ func FuzzAuthorizedLine(f *testing.F) {
 	}
 	key, _ := ParsePublicKey([]byte(testKey))
 	f.Fuzz(func(t *testing.T, user string) {
-		line, err := AuthorizedLine("/usr/bin/nap-render", user, key)
+		line, err := AuthorizedLine("/usr/bin/nap-render", Login{User: user, Admin: false}, key)
 		if err != nil {
 			return
 		}

@@ -22,7 +22,7 @@ func BenchmarkPush(b *testing.B) {
 	h := startGitHost(b, dir, home, ak)
 	must(b, nil, "", h.napRender, "hooks", "install", "--mode", "shell", "--home", home, "--config", h.config)
 	alice := userKey(b, dir, "alice")
-	must(b, nil, "", h.napRender, "keys", "add", "alice", alice+".pub", "--authorized-keys", ak)
+	must(b, nil, "", h.napRender, "keys", "add", "alice", alice+".pub", "--authorized-keys", ak, "--config", h.config)
 	// The plain key runs git-shell on whatever git asks for, the classic
 	// set-up without nap: git-receive-pack on an absolute path.
 	plainKey := userKey(b, dir, "plain")

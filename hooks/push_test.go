@@ -166,8 +166,8 @@ func TestPushShellMode(t *testing.T) {
 		t.Errorf("second hooks install printed %q, want unchanged", out)
 	}
 	alice := userKey(t, dir, "alice")
-	must(t, nil, "", h.napRender, "keys", "add", "alice", alice+".pub", "--authorized-keys", ak)
-	if out := must(t, nil, "", h.napRender, "keys", "add", "alice", alice+".pub", "--authorized-keys", ak); !strings.HasPrefix(out, "unchanged ") {
+	must(t, nil, "", h.napRender, "keys", "add", "alice", alice+".pub", "--authorized-keys", ak, "--config", h.config)
+	if out := must(t, nil, "", h.napRender, "keys", "add", "alice", alice+".pub", "--authorized-keys", ak, "--config", h.config); !strings.HasPrefix(out, "unchanged ") {
 		t.Errorf("second keys add printed %q", out)
 	}
 	repos := filepath.Join(home, "repos")
@@ -175,7 +175,13 @@ func TestPushShellMode(t *testing.T) {
 	t.Run("refused requests create nothing", func(t *testing.T) {
 		for _, tc := range []struct{ cmd, want string }{
 			{"", "interactive shell access is not allowed"},
-			{"id", "command not allowed"},
+			{"id", `unknown command "id"`},
+			{"status myapp; id", "';' outside quotes"},
+			{"status myapp\nid", "outside quotes"},
+			{"status $(id)", "'(' outside quotes"},
+			{"logs myapp --evil", `unexpected "--evil"`},
+			{"destroy myapp", "confirm with --confirm myapp"},
+			{"status " + strings.Repeat("x ", 600), "at most 512 are taken"},
 			{"git-receive-pack 'myapp'; touch /tmp/pwned", "bad repository argument"},
 			{"git-receive-pack 'my\napp'", "invalid app name"},
 			{"git-receive-pack '../myapp'", "invalid app name"},
@@ -184,7 +190,8 @@ func TestPushShellMode(t *testing.T) {
 			{"git-receive-pack '" + strings.Repeat("a", 64) + "'", "invalid app name"},
 			{"git-receive-pack 'gitolite-admin'", "reserved"},
 			{"git-receive-pack 'nap'", "reserved"},
-			{"git-upload-pack 'ghost'", `app "ghost" does not exist`},
+			{"git-upload-pack 'ghost'", "no access to ghost"},
+			{"status ghost", "no access to ghost"},
 		} {
 			var args []string
 			if tc.cmd != "" {
@@ -291,6 +298,58 @@ func TestPushShellMode(t *testing.T) {
 				t.Errorf("%s: master moved to %s", tc.name, got)
 			}
 			must(t, h.env, work, "git", "checkout", "-q", "master")
+		}
+	})
+
+	t.Run("access: the first pusher owns the app; others get no access until granted", func(t *testing.T) {
+		bob := userKey(t, dir, "bob")
+		must(t, nil, "", h.napRender, "keys", "add", "bob", bob+".pub", "--authorized-keys", ak, "--config", h.config)
+		root := userKey(t, dir, "root")
+		must(t, nil, "", h.napRender, "keys", "add", "root", root+".pub", "--admin", "--authorized-keys", ak, "--config", h.config)
+		bobEnv := h.as(bob)
+		before := refAt(t, gitDir, "refs/heads/bad")
+		for _, tc := range []struct {
+			what string
+			do   func() (string, error)
+		}{
+			{"push", func() (string, error) { return run(t, bobEnv, work, "git", "push", remote, "master:bad") }},
+			{"fetch", func() (string, error) { return run(t, bobEnv, work, "git", "ls-remote", remote) }},
+			{"status", func() (string, error) { return h.ssh(bob, "status myapp") }},
+			{"logs", func() (string, error) { return h.ssh(bob, "logs myapp -f") }},
+			{"destroy", func() (string, error) { return h.ssh(bob, "destroy myapp --confirm myapp") }},
+		} {
+			if out, err := tc.do(); err == nil || !strings.Contains(out, "no access to myapp") {
+				t.Errorf("bob's %s of alice's app: %v %q, want no access", tc.what, err, out)
+			}
+		}
+		if got := refAt(t, gitDir, "refs/heads/bad"); got != before {
+			t.Errorf("bob's refused push moved bad to %s", got)
+		}
+		// apps lists what each may use
+		if out, err := h.ssh(alice, "apps"); err != nil || !strings.Contains(out, "myapp") {
+			t.Errorf("alice's apps: %v %q", err, out)
+		}
+		if out, _ := h.ssh(bob, "apps"); strings.Contains(out, "myapp") {
+			t.Errorf("bob's apps lists alice's app: %q", out)
+		}
+		// granted, bob may; an admin may anyway
+		must(t, nil, "", h.napRender, "keys", "grant", "myapp", "bob", "--config", h.config)
+		if out, err := run(t, bobEnv, work, "git", "ls-remote", remote); err != nil {
+			t.Errorf("bob's fetch after the grant: %v %q", err, out)
+		}
+		if out, err := h.ssh(bob, "apps --json"); err != nil || !strings.Contains(out, `"app": "myapp"`) {
+			t.Errorf("bob's apps after the grant: %v %q", err, out)
+		}
+		if out, err := run(t, h.as(root), work, "git", "ls-remote", remote); err != nil {
+			t.Errorf("the admin's fetch: %v %q", err, out)
+		}
+		must(t, nil, "", h.napRender, "keys", "revoke", "myapp", "bob", "--config", h.config)
+		if out, err := h.ssh(bob, "status myapp"); err == nil || !strings.Contains(out, "no access to myapp") {
+			t.Errorf("bob after the revoke: %v %q", err, out)
+		}
+		// help needs no app
+		if out, err := h.ssh(bob, "help"); err != nil || !strings.Contains(out, "ssh nap@HOST logs APP [-f]") {
+			t.Errorf("help: %v %q", err, out)
 		}
 	})
 

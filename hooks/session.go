@@ -14,21 +14,66 @@ import (
 )
 
 // Session is one ssh login through the forced command `nap-render shell
-// USER` (shell mode): git's push and fetch of Home/repos/APP.git.
+// [--admin] USER` (shell mode): git's push and fetch of Home/repos/APP.git,
+// or one of the app owners' commands (ParseCommand), each for the apps
+// USER may use (Access).
 type Session struct {
 	User    string
+	Admin   bool   // the key was added with keys add --admin: every app
 	Command string // SSH_ORIGINAL_COMMAND, never given to a shell
 	Home    Home
+	State   string   // the operator's state directory: who owns which app
+	Self    string   // nap-render, which runs the commands
+	Flags   []string // its flags for every command (--config F)
 	Env     []string // git's environment; NAP_USER and NAP_APP are added
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
 }
 
-// ExitError is git's exit status: git has told the client why already.
+// noAccess is the one answer to a user who may not use an app, whether it
+// exists or not: nothing about other users' apps leaks.
+func noAccess(app string) error {
+	return &RequestError{fmt.Sprintf("no access to %s: its owner (the first to push it) or an admin can grant it: nap-render keys grant %s USER", app, app)}
+}
+
+// may reports whether the session's user may use app; for a push of an
+// app nobody owns yet, it records the user as its owner (claimed).
+func (s Session) may(app string, push bool) (claimed bool, err error) {
+	if s.Admin {
+		return false, nil
+	}
+	st := store.NewApp(s.State, app)
+	acc, recorded, err := st.Access()
+	switch {
+	case err != nil:
+		return false, err
+	case recorded && acc.Allows(s.User):
+		return false, nil
+	case recorded || !push:
+		return false, noAccess(app)
+	}
+	// Nobody owns it: a new app, unless it was deployed before owners were
+	// recorded (its repository or releases are there), which only an admin
+	// may hand out.
+	if _, err := os.Stat(s.Home.RepoDir(app)); err == nil {
+		return false, noAccess(app)
+	}
+	if cur, _ := st.Current(); cur != "" {
+		return false, noAccess(app)
+	}
+	won, err := st.Claim(s.User)
+	if err == nil && !won {
+		err = noAccess(app)
+	}
+	return won, err
+}
+
+// ExitError is the exit status of git or of a command: it has told the
+// client why already.
 type ExitError struct{ Code int }
 
-func (e *ExitError) Error() string { return fmt.Sprintf("git exited with status %d", e.Code) }
+func (e *ExitError) Error() string { return fmt.Sprintf("exited with status %d", e.Code) }
 
 // Serve serves the session's request: a *RequestError when it is not one
 // nap serves, an *ExitError when git failed, or the machine's failure.
@@ -36,12 +81,19 @@ func (s Session) Serve(ctx context.Context) error {
 	if err := ValidUser(s.User); err != nil {
 		return &RequestError{err.Error()}
 	}
+	if !filepath.IsAbs(string(s.Home)) || !filepath.IsAbs(s.State) {
+		return fmt.Errorf("HOME %q and the state directory %q must be absolute", s.Home, s.State)
+	}
+	if !IsGitRequest(s.Command) {
+		return s.serveCommand(ctx)
+	}
 	req, err := ParseRequest(s.Command)
 	if err != nil {
 		return err
 	}
-	if !filepath.IsAbs(string(s.Home)) {
-		return fmt.Errorf("HOME %q is not an absolute directory", s.Home)
+	claimed, err := s.may(req.App, req.Push())
+	if err != nil {
+		return err
 	}
 	gitShell, err := exec.LookPath("git-shell")
 	if err != nil {
@@ -49,6 +101,9 @@ func (s Session) Serve(ctx context.Context) error {
 	}
 	repo, created, err := s.Home.Prepare(req, "")
 	if err != nil {
+		if claimed {
+			store.NewApp(s.State, req.App).Unclaim(s.User)
+		}
 		return err
 	}
 	arg, err := GitShellCommand(req, repo)
@@ -70,7 +125,9 @@ func (s Session) Serve(ctx context.Context) error {
 		// This push made the repository: one that moved no ref (rejected,
 		// or one that sent nothing) takes it away again.
 		if git, err := exec.LookPath("git"); err == nil {
-			s.Home.RemoveUnused(req.App, git)
+			if removed, _ := s.Home.RemoveUnused(req.App, git); removed && claimed {
+				store.NewApp(s.State, req.App).Unclaim(s.User)
+			}
 		}
 	}
 	var exit *exec.ExitError
@@ -78,6 +135,37 @@ func (s Session) Serve(ctx context.Context) error {
 		return &ExitError{exit.ExitCode()}
 	}
 	return runErr
+}
+
+// serveCommand runs one of the app owners' commands as nap-render on the
+// host, its streams the session's.
+func (s Session) serveCommand(ctx context.Context) error {
+	c, err := ParseCommand(s.Command)
+	if err != nil {
+		return err
+	}
+	if c.Name == "help" {
+		_, err := io.WriteString(s.Stdout, CommandHelp())
+		return err
+	}
+	if c.App != "" {
+		if _, err := s.may(c.App, false); err != nil {
+			return err
+		}
+	}
+	argv := append([]string{c.Name}, s.Flags...)
+	if c.Name == "apps" && !s.Admin {
+		argv = append(argv, "--for", s.User)
+	}
+	cmd := exec.CommandContext(ctx, s.Self, append(argv, c.Argv()[1:]...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.Stdin, s.Stdout, s.Stderr
+	cmd.Env = append(s.Env[:len(s.Env):len(s.Env)], "NAP_USER="+s.User)
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() > 0 {
+		return &ExitError{exit.ExitCode()} // the command said why
+	}
+	return err
 }
 
 // Hook is the pre-receive hook git runs for a push: what nap's hook script
@@ -118,10 +206,11 @@ func (h Hook) Run(ctx context.Context) error {
 	return r.Receive(ctx, updates)
 }
 
-// AddUser authorizes the ssh public key in keyFile for user in the
+// AddUser authorizes the ssh public key in keyFile for l in the
 // authorized_keys file at path (default ~/.ssh/authorized_keys), as
 // AuthorizedLine and AddKey do, and says what it did.
-func AddUser(path, napRender, user, keyFile string) (string, error) {
+func AddUser(path, napRender string, l Login, keyFile string) (string, error) {
+	user := l.User
 	if err := ValidUser(user); err != nil {
 		return "", &RequestError{err.Error()}
 	}
@@ -133,7 +222,7 @@ func AddUser(path, napRender, user, keyFile string) (string, error) {
 	if err != nil {
 		return "", &RequestError{fmt.Sprintf("%s: %v", keyFile, err)}
 	}
-	line, err := AuthorizedLine(napRender, user, key)
+	line, err := AuthorizedLine(napRender, l, key)
 	if err != nil {
 		return "", err
 	}
@@ -150,5 +239,9 @@ func AddUser(path, napRender, user, keyFile string) (string, error) {
 	case res == KeyUnchanged:
 		return fmt.Sprintf("unchanged %s: %s's key is already there", path, user), nil
 	}
-	return fmt.Sprintf("wrote %s: added %s's %s key", path, user, key.Type), nil
+	what := ""
+	if l.Admin {
+		what = " (an admin)"
+	}
+	return fmt.Sprintf("wrote %s: added %s's %s key%s", path, user, key.Type, what), nil
 }

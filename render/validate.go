@@ -343,3 +343,7 @@ func FormatSize(b int64) string {
 	}
 	return strconv.FormatInt(b, 10)
 }
+
+// ValidProcess reports whether s is a valid process name (nap.yaml's
+// processes keys).
+func ValidProcess(s string) error { return validProcess(s) }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/nap-paas/nap/deploy"
@@ -42,11 +45,71 @@ func init() {
 		}),
 	}
 	commands["destroy"] = &cli.Command{
-		Synopsis: "APP",
+		Synopsis: "APP [--confirm APP]",
 		Summary:  "destroy APP: remove every unit, container, announcement and release of APP",
 		Args:     [2]int{1, 1},
 		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
-			return func(c *cli.Call, d *deploy.Deployer) error { return d.Destroy(context.Background(), c.Args[0]) }
+			confirm := fs.String("confirm", "", "the app's name again (over ssh it is required)")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				if *confirm != "" && *confirm != c.Args[0] {
+					return usageErr("--confirm %q is not %s: nothing destroyed", *confirm, c.Args[0])
+				}
+				return d.Destroy(context.Background(), c.Args[0])
+			}
+		}),
+	}
+	commands["restart"] = &cli.Command{
+		Synopsis: "APP [PROCESS]",
+		Summary:  "restart APP [PROCESS]: restart the running instances one at a time",
+		Args:     [2]int{1, 2},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				return d.Restart(context.Background(), c.Args[0], append(c.Args, "")[1])
+			}
+		}),
+	}
+	commands["apps"] = &cli.Command{
+		Synopsis: "[--json] [--for USER]",
+		Summary:  "apps: the apps, their running release and URL",
+		Args:     [2]int{0, 0},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			asJSON := fs.Bool("json", false, "print JSON")
+			user := fs.String("for", "", "only the apps USER owns or was granted")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				apps, err := d.AppList(*user)
+				if err != nil || *asJSON {
+					return cmp.Or(err, writeJSON(c, apps))
+				}
+				return deploy.WriteApps(c.Stdout, apps)
+			}
+		}),
+	}
+	commands["logs"] = &cli.Command{
+		Synopsis: "APP [-f] [-n N] [--process P]",
+		Summary:  "logs APP: the journals of the running instances, merged (web.1 | …)",
+		Help: `Prints the last N entries (default 100) of every instance of APP's running
+release, in time order, each prefixed with its instance. -f then follows them
+until interrupted, or until the client goes away (over ssh: stdin closed, or a
+write that fails).`,
+		Args: [2]int{1, 1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			var o deploy.LogOptions
+			fs.BoolVar(&o.Follow, "f", false, "follow")
+			fs.IntVar(&o.Lines, "n", 100, "entries shown first")
+			fs.StringVar(&o.Process, "process", "", "one process's instances only")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				if o.Lines < 0 {
+					return usageErr("-n %d: give 0 or more", o.Lines)
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+				defer stop()
+				if o.Follow {
+					var cancel context.CancelFunc
+					ctx, cancel = untilClientGone(ctx)
+					defer cancel()
+				}
+				return d.Logs(ctx, c.Args[0], o, c.Stdout)
+			}
 		}),
 	}
 	commands["reconcile"] = &cli.Command{
@@ -140,4 +203,20 @@ func selfPath() (string, error) {
 		return "", err
 	}
 	return filepath.EvalSymlinks(p)
+}
+
+// untilClientGone ends ctx when the client goes away: over ssh without a
+// pty stdin is a pipe that closes with the connection (a terminal is
+// left alone), and a write to a closed stdout fails instead of killing
+// the process with SIGPIPE, so the follow ends and its tools are stopped.
+func untilClientGone(ctx context.Context) (context.Context, context.CancelFunc) {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(ctx)
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			cancel()
+		}()
+	}
+	return ctx, cancel
 }

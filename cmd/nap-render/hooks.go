@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 
 	"github.com/nap-paas/nap/deploy"
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/hooks"
 	"github.com/nap-paas/nap/internal/cli"
+	"github.com/nap-paas/nap/render"
 )
 
 func init() {
@@ -25,24 +27,33 @@ hook and passed to nap-render deploy. pre-receive is what git runs.`,
 		Setup: setupHooks,
 	}
 	commands["keys"] = &cli.Command{
-		Synopsis: "add NAME KEYFILE [--authorized-keys FILE]",
-		Summary:  "keys add NAME KEYFILE: let a user push with an ssh key",
-		Help: `Adds KEYFILE (one ssh public key) to the nap user's authorized_keys as
-  restrict,command="/path/nap-render shell NAME" KEY NAME
-so that the key can do nothing but push and fetch apps. Run it as the nap user.
-Idempotent; the file is replaced atomically with mode 0600.`,
+		Synopsis: "add NAME KEYFILE [--admin] [--authorized-keys FILE] | grant APP NAME | revoke APP NAME",
+		Summary:  "keys add NAME KEYFILE: let a user push with an ssh key; keys grant|revoke APP NAME: share an app",
+		Help: `add puts KEYFILE (one ssh public key) into the nap user's authorized_keys as
+  restrict,command="/path/nap-render shell [--admin] NAME" KEY NAME
+so that the key can do nothing but push, fetch and run the app commands. An app
+belongs to the user whose push created it, and to those it is granted to; an
+admin may use every app. Run it as the nap user. Idempotent; the file is
+replaced atomically with mode 0600.`,
 		Args: [2]int{3, 3},
 		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
 			authorized := fs.String("authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
+			admin := fs.Bool("admin", false, "add: the user may use every app")
+			config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
 			return func(c *cli.Call) error {
-				if c.Args[0] != "add" {
-					return usageErr("unknown subcommand %q: want keys add NAME KEYFILE", c.Args[0])
+				var said string
+				var err error
+				switch c.Args[0] {
+				case "add":
+					var self string
+					if self, err = selfPath(); err == nil {
+						said, err = hooks.AddUser(*authorized, self, hooks.Login{User: c.Args[1], Admin: *admin, Config: abs(*config)}, c.Args[2])
+					}
+				case "grant", "revoke":
+					said, err = grant(*config, c.Args[0], c.Args[1], c.Args[2])
+				default:
+					return usageErr("unknown subcommand %q: want keys add NAME KEYFILE, keys grant APP NAME or keys revoke APP NAME", c.Args[0])
 				}
-				self, err := selfPath()
-				if err != nil {
-					return err
-				}
-				said, err := hooks.AddUser(*authorized, self, c.Args[1], c.Args[2])
 				if err == nil {
 					fmt.Fprintln(c.Stdout, said)
 				}
@@ -51,18 +62,33 @@ Idempotent; the file is replaced atomically with mode 0600.`,
 		},
 	}
 	commands["shell"] = &cli.Command{
-		Synopsis: "NAME",
-		Summary:  "the ssh forced command: serve git push/fetch of apps (reads SSH_ORIGINAL_COMMAND)",
+		Synopsis: "[--admin] NAME",
+		Summary:  "the ssh forced command: git push/fetch of apps, and the app commands (reads SSH_ORIGINAL_COMMAND)",
 		Help: `The ssh forced command that "nap-render keys add" writes into authorized_keys.
-NAME is the pusher. Serves git-receive-pack (push; the first push creates the
-app), git-upload-pack and git-upload-archive (fetch) of $HOME/repos/APP.git,
-where APP is checked by nap's app-name rule. Anything else is refused.`,
+NAME is the user. Serves git-receive-pack (push; the first push creates the
+app and makes NAME its owner), git-upload-pack and git-upload-archive (fetch)
+of $HOME/repos/APP.git, and the commands "ssh nap@host help" lists, for the
+apps NAME owns or was granted (--admin: every app). SSH_ORIGINAL_COMMAND is
+split by shell quoting, never run by a shell. Anything else is refused.`,
 		Args: [2]int{1, 1},
 		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
+			admin := fs.Bool("admin", false, "the user may use every app")
+			config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
 			return func(c *cli.Call) error {
-				s := hooks.Session{User: c.Args[0], Command: os.Getenv("SSH_ORIGINAL_COMMAND"), Home: hooks.Home(os.Getenv("HOME")),
-					Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: c.Stderr}
-				err := s.Serve(context.Background())
+				op, err := deploy.LoadOperator(*config)
+				if err != nil {
+					return err
+				}
+				self, err := selfPath()
+				if err != nil {
+					return err
+				}
+				s := hooks.Session{User: c.Args[0], Admin: *admin, Command: os.Getenv("SSH_ORIGINAL_COMMAND"), Home: hooks.Home(os.Getenv("HOME")),
+					State: op.State, Self: self, Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: c.Stderr}
+				if *config != "" {
+					s.Flags = []string{"--config", *config}
+				}
+				err = s.Serve(context.Background())
 				if ge := (*hooks.ExitError)(nil); errors.As(err, &ge) {
 					return cli.Silent(ge.Code) // git said why
 				}
@@ -81,11 +107,7 @@ func setupHooks(fs *flag.FlagSet) func(*cli.Call) error {
 	return func(c *cli.Call) error {
 		var flags []string
 		if *config != "" {
-			abs, err := filepath.Abs(*config)
-			if err != nil {
-				return err
-			}
-			flags = []string{"--config", abs}
+			flags = []string{"--config", abs(*config)}
 		}
 		op, err := deploy.LoadOperator(*config)
 		if err != nil {
@@ -122,4 +144,35 @@ func setupHooks(fs *flag.FlagSet) func(*cli.Call) error {
 		}
 		return envErr(hooks.Install(o, c.Stdout))
 	}
+}
+
+// grant runs keys grant|revoke APP USER.
+func grant(config, verb, app, user string) (string, error) {
+	if err := render.ValidApp(app); err != nil {
+		return "", usageErr("%v", err)
+	}
+	if err := hooks.ValidUser(user); err != nil {
+		return "", usageErr("%v", err)
+	}
+	op, err := deploy.LoadOperator(config)
+	if err != nil {
+		return "", err
+	}
+	st := store.NewApp(op.State, app)
+	if verb == "grant" {
+		return fmt.Sprintf("%s may use %s", user, app), st.Grant(user)
+	}
+	return fmt.Sprintf("%s may no longer use %s (unless an admin)", user, app), st.Revoke(user)
+}
+
+// abs is path made absolute, for the hook and the forced command, which run
+// elsewhere ("" stays "": the default).
+func abs(path string) string {
+	if path == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
 }

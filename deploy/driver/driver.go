@@ -72,6 +72,10 @@ type Driver interface {
 	Journal(ctx context.Context, name string, n int) (string, error)
 	// Follow copies what the unit logs to w until ctx ends.
 	Follow(ctx context.Context, name string, w io.Writer) error
+	// Logs calls emit with the last n journal entries of the units,
+	// merged in time order, then, with follow, with what they log until
+	// ctx ends or emit fails (its error is returned).
+	Logs(ctx context.Context, names []string, n int, follow bool, emit func(Entry) error) error
 }
 
 // SameUnit reports whether two unit files hold the same options in the same
