@@ -64,9 +64,6 @@ func (d *Deployer) Restart(ctx context.Context, app, proc string) error {
 			if err := s.drv.Stop(ctx, run); err != nil {
 				return err
 			}
-			if err := s.drv.ResetFailed(ctx, units...); err != nil {
-				return err
-			}
 			if err := s.drv.Start(ctx, units...); err != nil {
 				return err
 			}

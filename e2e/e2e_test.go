@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,6 +223,9 @@ func TestPushToAnswer(t *testing.T) {
 	h.Run("root", "docker", "kill", ps[1])
 	time.Sleep(2 * time.Second)
 	c.Check(t, "an instance killed", 1)
+
+	// 7b. the app's owner at the keyboard: ssh nap@host COMMAND.
+	h.appCommands(rev3)
 
 	// 8. destroy: containers, units and keys gone within 1 s.
 	start = time.Now()
@@ -542,4 +548,111 @@ func lastRemoteLine(out string) string {
 		}
 	}
 	return last
+}
+
+// appCommands is step 7b: the commands over ssh as the app's owner (dev,
+// who pushed it), as another user and as an admin; logs -f of the three
+// instances while a restart goes through them under a client of the
+// router; the follow ends when the client goes away.
+func (h *host) appCommands(rev string) {
+	t := h.T()
+	t.Helper()
+	for _, u := range []string{"eve", "ops"} {
+		if _, err := h.M.AddUser(u); err != nil {
+			t.Fatal(err)
+		}
+		pub, err := h.M.NewSSHKey(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.WriteFile("/tmp/"+u+".pub", []byte(pub+"\n"), "nap", 0o644)
+	}
+	h.Run("nap", naptest.Bin, "keys", "add", "eve", "/tmp/eve.pub")
+	h.Run("nap", naptest.Bin, "keys", "add", "ops", "/tmp/ops.pub", "--admin")
+
+	if res := h.SSH(devUser, "status", appName); res.Code != 0 || !strings.Contains(string(res.Stdout), "current  "+rev) || !strings.Contains(string(res.Stdout), "url      http://"+appHost) {
+		t.Errorf("ssh status as the owner: %s", res)
+	}
+	for _, words := range [][]string{{"status", appName}, {"logs", appName}, {"restart", appName}, {"destroy", appName, "--confirm", appName}} {
+		if res := h.SSH("eve", words...); res.Code == 0 || !strings.Contains(string(res.Stderr), "no access to hello") {
+			t.Errorf("ssh %v as another user: %s", words, res)
+		}
+	}
+	if res := h.SSH("eve", "apps"); res.Code != 0 || strings.Contains(string(res.Stdout), appName) {
+		t.Errorf("ssh apps as another user: %s", res)
+	}
+	if res := h.SSH("ops", "apps"); res.Code != 0 || !strings.Contains(string(res.Stdout), appName+"  ") {
+		t.Errorf("ssh apps as an admin: %s", res)
+	}
+	if res := h.SSH(devUser, "logs", appName, "-n", "50"); res.Code != 0 || !strings.Contains(string(res.Stdout), "web.1 | ") ||
+		!strings.Contains(string(res.Stdout), "web.3 | ") {
+		t.Errorf("ssh logs: %s", res)
+	}
+
+	// logs -f through a restart of the three, one at a time
+	var out lockedBuffer
+	stdin, hold := io.Pipe()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	followed := make(chan sandbox.Result, 1)
+	go func() {
+		res, _ := h.M.Run(ctx, sandbox.Cmd{User: devUser, Argv: naptest.SSHArgv("logs", appName, "-f", "-n", "0"), Stdin: stdin, Stdout: &out})
+		followed <- res
+	}()
+	time.Sleep(2 * time.Second) // the follow is in place
+	c := naptest.StartRouterClient(h.M, appHost, 10*time.Millisecond)
+	res := h.SSH(devUser, "restart", appName)
+	c.Check(t, "a restart over ssh", 0)
+	if res.Code != 0 || !strings.Contains(string(res.Stdout), "-----> Restarting hello.web."+rev[:12]+"@3.service") {
+		t.Errorf("ssh restart: %s", res)
+	}
+	for i := 1; i <= 3; i++ {
+		want := fmt.Sprintf("web.%d | ", i)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if got := out.String(); strings.Contains(got, want) && strings.Contains(got[strings.Index(got, want):], "listening") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("logs -f shows no %q…listening line after the restart:\n%s", want, out.String())
+				break
+			}
+		}
+	}
+	// The client goes away (its stdin closes): the remote follow ends, and
+	// nothing of it is left on the machine.
+	hold.Close()
+	select {
+	case res := <-followed:
+		t.Logf("logs -f ended with exit %d when its client closed stdin", res.Code)
+	case <-time.After(10 * time.Second):
+		t.Errorf("logs -f did not end 10 s after its client went away")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		left := strings.TrimSpace(string(h.Try("root", nil, "pgrep", "-a", "-f", "nap-render logs|journalctl --no-pager -o json").Stdout))
+		if left == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("after the follow ended, still running: %s", left)
+			break
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written by one goroutine, read by another.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

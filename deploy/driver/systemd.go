@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,12 +126,24 @@ func (s *Systemd) Destroy(ctx context.Context, names ...string) error {
 		return nil
 	}
 	var run, enabled []string
+	templates := map[string]bool{}
 	for _, n := range names {
-		if !unit.IsTemplate(n) {
+		if unit.IsTemplate(n) {
+			templates[n] = true
+		} else {
 			run = append(run, n)
 			if s.hasInstall(n) {
 				enabled = append(enabled, n)
 			}
+		}
+	}
+	// Instances enabled whose units are not loaded now (stopped, or never
+	// started) are named by nobody, yet their links must go: systemd
+	// removes them (the directories are root's), while the templates are
+	// still there to read.
+	for _, n := range s.wantsOf(templates) {
+		if !slices.Contains(enabled, n) {
+			enabled = append(enabled, n)
 		}
 	}
 	if len(enabled) > 0 {
@@ -142,11 +155,7 @@ func (s *Systemd) Destroy(ctx context.Context, names ...string) error {
 		return err
 	}
 	removed := false
-	templates := map[string]bool{}
 	for _, n := range names {
-		if unit.IsTemplate(n) {
-			templates[n] = true
-		}
 		if err := os.Remove(filepath.Join(s.UnitDir, n)); err == nil {
 			removed = true
 		} else if !errors.Is(err, os.ErrNotExist) {
@@ -163,6 +172,23 @@ func (s *Systemd) Destroy(ctx context.Context, names ...string) error {
 	}
 	s.ResetFailed(ctx, run...)
 	return nil
+}
+
+// wantsOf lists the instances of templates that have enable links in
+// UnitDir.
+func (s *Systemd) wantsOf(templates map[string]bool) []string {
+	var out []string
+	dirs, _ := filepath.Glob(filepath.Join(s.UnitDir, "*.wants"))
+	for _, d := range dirs {
+		es, _ := os.ReadDir(d)
+		for _, e := range es {
+			if templates[unit.TemplateOf(e.Name())] && !slices.Contains(out, e.Name()) {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // unlinkWants removes the enable links of instances of the templates that

@@ -158,6 +158,20 @@ func (h *Host) Try(user string, env []string, argv ...string) sandbox.Result {
 	return res
 }
 
+// SSHArgv is `ssh nap@127.0.0.1 WORDS…` as user sends it: ssh joins the
+// words with spaces into the command line the forced command reads.
+func SSHArgv(words ...string) []string {
+	return append([]string{"ssh", "-T", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "nap@127.0.0.1"}, words...)
+}
+
+// SSH runs an app command over ssh as user (dev holds the key nap
+// accepts), stdin empty, and returns what it did.
+func (h *Host) SSH(user string, words ...string) sandbox.Result {
+	h.t.Helper()
+	return h.Try(user, nil, SSHArgv(words...)...)
+}
+
 // Run runs argv on the machine as user, fails the test on a non-zero exit
 // and returns the standard output.
 func (h *Host) Run(user string, argv ...string) string {
