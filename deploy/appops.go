@@ -2,14 +2,21 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"os/exec"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/nap-paas/nap/deploy/driver"
 	"github.com/nap-paas/nap/deploy/store"
+	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/render"
+	"github.com/nap-paas/nap/source"
 )
 
 // Restart restarts the running instances of the app's current release —
@@ -171,4 +178,186 @@ func (d *Deployer) Logs(ctx context.Context, app string, opts LogOptions, w io.W
 		}
 		return nil
 	})
+}
+
+// Config returns the app's config vars, the version the next release uses.
+func (d *Deployer) Config(app string) (map[string]string, error) {
+	if err := render.ValidApp(app); err != nil {
+		return nil, &Error{Kind: KindInput, Step: "app", Err: err}
+	}
+	cfg, err := d.config()
+	if err != nil {
+		return nil, err
+	}
+	st := store.NewApp(cfg.Operator.State, app)
+	v, err := st.ConfigVersion()
+	if err != nil {
+		return nil, envErr("config", "%v", err)
+	}
+	vars, err := st.ConfigVars(v)
+	if err != nil {
+		return nil, envErr("config", "%v", err)
+	}
+	return vars, nil
+}
+
+// SetConfig sets and unsets config vars of app as a new version, then
+// deploys the running revision with it: a release of its own (R-N),
+// switched to blue/green as a push is, so a rollback brings the earlier
+// vars back with the earlier release. Without a running release the vars
+// wait for the next push. No value is ever printed.
+func (d *Deployer) SetConfig(ctx context.Context, app string, set map[string]string, unset []string) error {
+	for k, v := range set {
+		if err := render.CheckConfigVar(k, v); err != nil {
+			return inputErr("config", "%v", err)
+		}
+	}
+	for _, k := range unset {
+		if err := render.CheckConfigVar(k, ""); err != nil {
+			return inputErr("config", "%v", err)
+		}
+	}
+	s, err := d.open(ctx, app)
+	if err != nil {
+		return err
+	}
+	rev, changed, err := s.setConfig(set, unset)
+	s.close()
+	switch {
+	case err != nil:
+		return err
+	case len(changed) == 0:
+		d.say("Config of %s unchanged", app)
+		return nil
+	case rev == "":
+		d.say("%s has no release running: the next push runs with them", app)
+		return nil
+	}
+	return d.Deploy(ctx, app, "", rev)
+}
+
+// setConfig writes the new version under the session's lock and returns
+// the running release's revision and the names that changed.
+func (s *session) setConfig(set map[string]string, unset []string) (rev string, changed []string, err error) {
+	v, err := s.st.ConfigVersion()
+	if err != nil {
+		return "", nil, envErr("config", "%v", err)
+	}
+	vars, err := s.st.ConfigVars(v)
+	if err != nil {
+		return "", nil, envErr("config", "%v", err)
+	}
+	for k, val := range set {
+		if old, ok := vars[k]; !ok || old != val {
+			vars[k] = val
+			changed = append(changed, k)
+		}
+	}
+	for _, k := range unset {
+		if _, ok := vars[k]; ok {
+			delete(vars, k)
+			changed = append(changed, k)
+		}
+	}
+	if len(changed) == 0 {
+		return "", nil, nil
+	}
+	sort.Strings(changed)
+	cur, err := s.st.Current()
+	if err != nil {
+		return "", nil, envErr("config", "%v", err)
+	}
+	var appEnv map[string]string
+	if cur != "" {
+		rel, err := s.st.Release(cur)
+		if err != nil {
+			return "", nil, envErr("config", "%v", err)
+		}
+		rev = rel.Revision
+		if tree, err := source.Open(s.st.SrcDir(rev)); err == nil {
+			if cfg, err := tree.AppConfig(s.cfg.Operator); err == nil {
+				appEnv = cfg.App.Env
+			}
+			tree.Close()
+		}
+	}
+	if err := render.CheckConfigVars(vars, appEnv, s.cfg.Operator.Limits); err != nil {
+		return "", nil, inputErr("config", "%v", err)
+	}
+	n, err := s.st.WriteConfig(vars)
+	if err != nil {
+		return "", nil, envErr("config", "%v", err)
+	}
+	s.d.say("Config of %s: %s changed (version %d)", s.app, strings.Join(changed, ", "), n)
+	return rev, changed, nil
+}
+
+// Run runs cmd in a one-off container of the app's running release on
+// this host — its image, the web process's environment with the release's
+// config vars, its memory and CPU limits (render.OneOff) — with stdin,
+// stdout and stderr as streams (no terminal), and returns the command's
+// exit code. The container is removed when it exits, and when ctx ends
+// first.
+func (d *Deployer) Run(ctx context.Context, app string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if err := render.ValidApp(app); err != nil {
+		return 0, &Error{Kind: KindInput, Step: "app", Err: err}
+	}
+	cfg, err := d.config()
+	if err != nil {
+		return 0, err
+	}
+	st := store.NewApp(cfg.Operator.State, app)
+	cur, err := st.Current()
+	if err != nil {
+		return 0, envErr("run", "%v", err)
+	}
+	if cur == "" {
+		return 0, inputErr("run", "%s has no release running: push it first", app)
+	}
+	rel, err := st.Release(cur)
+	if err != nil {
+		return 0, envErr("run", "%v", err)
+	}
+	tree, err := source.Open(st.SrcDir(rel.Revision))
+	if err != nil {
+		return 0, envErr("run", "%v", err)
+	}
+	appCfg, err := tree.AppConfig(cfg.Operator)
+	var img *dockerfile.Image
+	if err == nil {
+		img, err = tree.Image(appCfg)
+	}
+	tree.Close()
+	if err != nil {
+		return 0, treeErr("run", err)
+	}
+	rr := render.Release{App: app, Rev: rel.Revision, Gen: rel.Gen}
+	if rel.Config > 0 {
+		if rr.ConfigFile, rr.ConfigKeys, err = configRef(st, rel.Config); err != nil {
+			return 0, envErr("run", "%v", err)
+		}
+	}
+	var id [4]byte
+	rand.Read(id[:])
+	name := render.UnitPrefix(app) + "run." + hex.EncodeToString(id[:])
+	argv, err := render.OneOff(img, appCfg, rr, name, cmd)
+	if err != nil {
+		return 0, inputErr("run", "%v", err)
+	}
+	c := exec.CommandContext(ctx, cfg.Operator.Docker, argv...)
+	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
+	c.Cancel = func() error {
+		// the docker client going away leaves the container running
+		exec.Command(cfg.Operator.Docker, "rm", "-f", name).Run()
+		return c.Process.Kill()
+	}
+	err = c.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() >= 0 {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return 0, envErr("run", "%s: %v", cfg.Operator.Docker, err)
+	}
+	return 0, nil
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,6 +141,11 @@ type session struct {
 	// intent: this session recorded an Intent; settled: nothing of it is
 	// left to finish or undo, so close removes it.
 	intent, settled bool
+	// configApp is where the config vars are read when st is not the
+	// app's own store (RenderRev's temporary export); configVersion is
+	// the version the last render used.
+	configApp     store.App
+	configVersion int
 }
 
 // open takes the app's lock (failing at once when another operation holds
@@ -272,7 +279,8 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 		}
 	}
 	_, gen, _ := render.ParseReleaseKey(key)
-	rel := &store.Release{Revision: rev, Gen: gen, Time: time.Now().UTC(), ImageDigest: digest, Instances: rendered.instances, Status: store.StatusPending}
+	rel := &store.Release{Revision: rev, Gen: gen, Time: time.Now().UTC(), ImageDigest: digest, Instances: rendered.instances,
+		Status: store.StatusPending, Config: s.configVersion}
 	if old, err := s.st.Release(key); err == nil && old.Status == store.StatusDeployed {
 		rel.Time = old.Time // a redeploy of a release keeps its place in history
 	}
@@ -296,6 +304,9 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 // export writes the tree of rev into STATE/APP/src/REV, within the
 // operator's limits.
 func (s *session) export(ctx context.Context, gitDir, rev string) error {
+	if _, err := os.Stat(s.st.SrcDir(rev)); err == nil {
+		return nil // exported by an earlier deploy of rev: a tree is made whole, then renamed into place
+	}
 	repo := source.Repo{GitDir: gitDir, Env: s.d.Env}
 	if err := repo.Export(ctx, rev, s.st.SrcDir(rev), s.cfg.Operator.Limits); err != nil {
 		return treeErr("export", err)
@@ -337,7 +348,11 @@ func (s *session) render(key string, built *dockerfile.Image) ([]UnitFile, *rend
 	if err != nil {
 		return nil, nil, treeErr("render", err)
 	}
-	units, err := render.RenderUnits(img, cfg, render.Release{App: s.app, Rev: n.Rev, Gen: n.Gen, MachineID: s.d.machineID(), Built: built})
+	rel := render.Release{App: s.app, Rev: n.Rev, Gen: n.Gen, MachineID: s.d.machineID(), Built: built}
+	if err := s.withConfig(&rel); err != nil {
+		return nil, nil, err
+	}
+	units, err := render.RenderUnits(img, cfg, rel)
 	if err != nil {
 		return nil, nil, &Error{Kind: KindInput, Step: "render", Err: err}
 	}
@@ -350,6 +365,41 @@ func (s *session) render(key string, built *dockerfile.Image) ([]UnitFile, *rend
 		files = append(files, UnitFile{Name: u.Name, Data: b})
 	}
 	return files, &renderResult{img: img, instances: units.Instances()}, nil
+}
+
+// withConfig adds the app's current config vars to rel: the file of their
+// version and their names.
+func (s *session) withConfig(rel *render.Release) error {
+	st := s.st
+	if s.configApp.Dir != "" {
+		st = s.configApp
+	}
+	v, err := st.ConfigVersion()
+	if err != nil {
+		return envErr("config", "%v", err)
+	}
+	s.configVersion = v
+	if v == 0 {
+		return nil
+	}
+	if s.cfg.Operator.Target == render.TargetFleet {
+		return envErr("config", "%s has config vars, which nap brings to fleet's machines only in a later version: config:unset them, or use target systemd", s.app)
+	}
+	rel.ConfigFile, rel.ConfigKeys, err = configRef(st, v)
+	if err != nil {
+		return envErr("config", "%v", err)
+	}
+	return nil
+}
+
+// configRef is what a release's units name of config version v: its file
+// and its variables' names.
+func configRef(st store.App, v int) (file string, keys []string, err error) {
+	vars, err := st.ConfigVars(v)
+	if err != nil {
+		return "", nil, err
+	}
+	return st.ConfigFile(v), slices.Sorted(maps.Keys(vars)), nil
 }
 
 // build runs the build unit unless it already succeeded for this revision

@@ -30,7 +30,7 @@ func (d *Deployer) RenderRev(ctx context.Context, app, gitDir, rev string) ([]Un
 		return nil, nil, envErr("export", "%v", err)
 	}
 	defer os.RemoveAll(tmp)
-	s := &session{d: d, app: app, cfg: cfg, st: store.App{Dir: tmp}}
+	s := &session{d: d, app: app, cfg: cfg, st: store.App{Dir: tmp}, configApp: store.NewApp(cfg.Operator.State, app)}
 	if err := s.export(ctx, gitDir, rev); err != nil {
 		return nil, nil, err
 	}

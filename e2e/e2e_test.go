@@ -618,6 +618,8 @@ func (h *host) appCommands(rev string) {
 			}
 		}
 	}
+	h.configVars(rev)
+
 	// The client goes away (its stdin closes): the remote follow ends, and
 	// nothing of it is left on the machine.
 	hold.Close()
@@ -655,4 +657,78 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// configVars: config:set over ssh (a secret on stdin, a value on the
+// command line) under a user of the router releases the running revision
+// again with them, blue/green, 0 failed; the secret reaches the containers
+// and nothing else — no unit, release record, journal, key or output; a
+// rollback brings back the release without them.
+func (h *host) configVars(rev string) {
+	t := h.T()
+	t.Helper()
+	const secret = "s3cr3t-9f8e7d6c"
+	c := naptest.StartRouterClient(h.M, appHost, 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := h.M.Run(ctx, sandbox.Cmd{User: devUser, Argv: naptest.SSHArgv("config:set", appName, "API_KEY", "-"), Stdin: strings.NewReader(secret + "\n")})
+	if err != nil || res.Code != 0 || !strings.Contains(string(res.Stdout), "Config of hello: API_KEY changed (version 1)") ||
+		!strings.Contains(string(res.Stdout), "releasing them as "+rev[:12]+"-2") {
+		t.Fatalf("ssh config:set API_KEY -: %v %s", err, res)
+	}
+	outputs := string(res.Stdout) + string(res.Stderr)
+	res = h.SSH(devUser, "config:set", appName, "MODE=blue")
+	outputs += string(res.Stdout) + string(res.Stderr)
+	c.Check(t, "two config:set", 0)
+	if res.Code != 0 || !strings.Contains(string(res.Stdout), "releasing them as "+rev[:12]+"-3") {
+		t.Errorf("ssh config:set MODE=blue: %s", res)
+	}
+	if res := h.SSH(devUser, "config", appName); string(res.Stdout) != "API_KEY="+secret+"\nMODE=blue\n" {
+		t.Errorf("ssh config: %s", res)
+	}
+	if res := h.SSH("eve", "config", appName); res.Code == 0 || strings.Contains(string(res.Stdout), secret) {
+		t.Errorf("ssh config as another user: %s", res)
+	}
+	container := rev[:12] + "-3.1"
+	env := h.Run("root", "docker", "inspect", "--format", "{{json .Config.Env}}", "hello.web."+container)
+	if !strings.Contains(env, `"API_KEY=`+secret+`"`) || !strings.Contains(env, `"MODE=blue"`) {
+		t.Errorf("the container's environment lacks the config vars: %s", env)
+	}
+	st := h.SSH(devUser, "status", appName)
+	outputs += string(st.Stdout) + string(st.Stderr)
+	if strings.Contains(outputs, secret) {
+		t.Errorf("the secret is in a command's output:\n%s", outputs)
+	}
+	where := h.Try("root", nil, "sh", "-c", "grep -rl "+secret+" /etc/systemd /run/systemd /var/lib/nap /home/nap /tmp 2>/dev/null; journalctl --no-pager -o cat | grep -c "+secret+"; true")
+	if got := strings.TrimSpace(string(where.Stdout)); got != "/var/lib/nap/hello/config/1.env\n/var/lib/nap/hello/config/2.env\n0" {
+		t.Errorf("the secret is found in (want only the config files, and 0 journal lines):\n%s", got)
+	}
+	if mode := h.Run("root", "stat", "-c", "%a %U", "/var/lib/nap/hello/config/2.env"); strings.TrimSpace(mode) != "600 nap" {
+		t.Errorf("config file mode %s", mode)
+	}
+	kvs, _ := h.Announced("/services")
+	for _, kv := range kvs {
+		if strings.Contains(kv.Value, secret) {
+			t.Errorf("etcd key %s holds the secret", kv.Key)
+		}
+	}
+	// run: a one-off container of the running release, with its config
+	// vars, stdin and stdout as streams; its exit code is the command's.
+	res, err = h.M.Run(ctx, sandbox.Cmd{User: devUser, Argv: naptest.SSHArgv("run", appName, "--", "/hello", "exit", "3", "API_KEY", "MODE"),
+		Stdin: strings.NewReader("from stdin\n")})
+	if want := "release " + rev + "\nAPI_KEY=" + secret + "\nMODE=blue\nfrom stdin\n"; err != nil || res.Code != 3 || string(res.Stdout) != want {
+		t.Errorf("ssh run: %v %s\nwant exit 3 and %q", err, res, want)
+	}
+	if left := h.containers("hello.run."); len(left) > 0 {
+		t.Errorf("run left containers: %v", left)
+	}
+	// rollback: code and config together, back to the release without them
+	c = naptest.StartRouterClient(h.M, appHost, 10*time.Millisecond)
+	if res := h.SSH(devUser, "rollback", appName, rev); res.Code != 0 {
+		t.Errorf("ssh rollback: %s", res)
+	}
+	c.Check(t, "a rollback over ssh", 0)
+	if env := h.Run("root", "docker", "inspect", "--format", "{{json .Config.Env}}", "hello.web."+rev[:12]+".1"); strings.Contains(env, "API_KEY") {
+		t.Errorf("after the rollback the container still has the config vars: %s", env)
+	}
 }

@@ -34,6 +34,11 @@ var commandSpecs = map[string]commandSpec{
 	"restart":  {app: true, writes: true, usage: "restart APP [PROCESS]", check: checkRestart},
 	"rollback": {app: true, writes: true, usage: "rollback APP [RELEASE]", check: checkRollback},
 	"destroy":  {app: true, writes: true, usage: "destroy APP --confirm APP", check: checkDestroy},
+	// config shows secrets: writers only
+	"config":       {app: true, writes: true, usage: "config APP [--json]", check: flagsOnly("--json")},
+	"config:set":   {app: true, writes: true, usage: "config:set APP NAME=VALUE… | config:set APP NAME - (the value on stdin)", check: checkConfigSet},
+	"config:unset": {app: true, writes: true, usage: "config:unset APP NAME…", check: checkConfigUnset},
+	"run":          {app: true, writes: true, usage: "run APP -- CMD…", check: checkRun},
 }
 
 // Limits of a command line over ssh.
@@ -111,7 +116,7 @@ func (c Command) Argv() []string {
 func CommandHelp() string {
 	var b strings.Builder
 	b.WriteString("git push nap@HOST:APP master     deploy APP (the first push creates it)\n")
-	for _, name := range []string{"apps", "status", "logs", "restart", "rollback", "destroy", "help"} {
+	for _, name := range []string{"apps", "status", "logs", "restart", "rollback", "config", "config:set", "config:unset", "run", "destroy", "help"} {
 		fmt.Fprintf(&b, "ssh nap@HOST %s\n", commandSpecs[name].usage)
 	}
 	return b.String()
@@ -198,6 +203,46 @@ func checkRollback(_ string, args []string) error {
 func checkDestroy(app string, args []string) error {
 	if len(args) != 2 || args[0] != "--confirm" || args[1] != app {
 		return fmt.Errorf("destroy removes every instance, release and announcement of %s: confirm with --confirm %s", app, app)
+	}
+	return nil
+}
+
+func checkConfigSet(_ string, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("name no variable")
+	}
+	if len(args) == 2 && args[1] == "-" {
+		return render.CheckConfigVar(args[0], "")
+	}
+	for _, kv := range args {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("%s: give NAME=VALUE, or NAME - with the value on stdin", render.QuoteName(kv))
+		}
+		if err := render.CheckConfigVar(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkConfigUnset(_ string, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("name no variable")
+	}
+	for _, k := range args {
+		if err := render.CheckConfigVar(k, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRun: "--", then the command; its words go to the container as they
+// are (no shell sees them here either).
+func checkRun(_ string, args []string) error {
+	if len(args) < 2 || args[0] != "--" {
+		return fmt.Errorf("give the command after --")
 	}
 	return nil
 }

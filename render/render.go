@@ -20,6 +20,11 @@ type Release struct {
 	// build. When set, its runtime settings (EXPOSE, HEALTHCHECK, CMD,
 	// ENTRYPOINT, USER, STOPSIGNAL) win over the Dockerfile model's.
 	Built *dockerfile.Image
+	// ConfigFile holds the app's config vars (config:set) on the
+	// instance's machine, docker's env-file format; ConfigKeys are their
+	// names, which win over nap.yaml's env of the same name. "" = none.
+	ConfigFile string
+	ConfigKeys []string
 }
 
 // Units is one release's unit set, typed: what deploy reads instead of
@@ -83,6 +88,9 @@ func RenderUnits(img *dockerfile.Image, cfg *Config, rel Release) (*Units, error
 		if err := validMachineIDOrEmpty(rel.MachineID); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkConfigRef(rel); err != nil {
+		return nil, err
 	}
 	p, err := makePlan(img, cfg, rel.Built)
 	if err != nil {

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"errors"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -19,6 +21,63 @@ const (
 	stopTimeout = "30"
 )
 
+// instanceMark stands for systemd's %i in envArgs' words for a unit: no
+// other word can be NAP_INSTANCE=… (nap.yaml and config vars may not set
+// NAP_ names).
+const instanceMark = "\x00i"
+
+// envArgs are docker run's flags for a container of proc's environment
+// and limits: nap's variables (NAP_INSTANCE=instance), PORT, nap.yaml's
+// env but for the names config vars set (docker's -e would win over them),
+// the operator's env_dir file, the config vars' file, memory and CPU
+// shares.
+func envArgs(cfg *Config, rel Release, proc string, primary int, instance string) []string {
+	op, app := &cfg.Operator, &cfg.App
+	words := []string{"-e", "NAP_APP=" + rel.App, "-e", "NAP_PROCESS=" + proc, "-e", "NAP_RELEASE=" + rel.Rev, "-e", "NAP_INSTANCE=" + instance}
+	if _, set := app.Env["PORT"]; !set && primary != 0 {
+		words = append(words, "-e", "PORT="+strconv.Itoa(primary))
+	}
+	keys := make([]string, 0, len(app.Env))
+	for k := range app.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !slices.Contains(rel.ConfigKeys, k) {
+			words = append(words, "-e", k+"="+app.Env[k])
+		}
+	}
+	if op.EnvDir != "" {
+		words = append(words, "--env-file", path.Join(op.EnvDir, rel.App+".env"))
+	}
+	if rel.ConfigFile != "" {
+		words = append(words, "--env-file", rel.ConfigFile)
+	}
+	if app.Memory > 0 {
+		words = append(words, "--memory", FormatSize(app.Memory))
+	}
+	if app.CPUShares > 0 {
+		words = append(words, "--cpu-shares", strconv.Itoa(app.CPUShares))
+	}
+	return words
+}
+
+// OneOff is the docker command line (after the docker binary) of a
+// one-off container of rel named name (`nap-render run APP -- CMD…`):
+// the web process's environment and limits, NAP_INSTANCE=run, stdin kept
+// open and no terminal, removed when it exits; cmd replaces the image's
+// CMD as a process's command does.
+func OneOff(img *dockerfile.Image, cfg *Config, rel Release, name string, cmd []string) ([]string, error) {
+	if err := checkConfigRef(rel); err != nil {
+		return nil, err
+	}
+	if len(cmd) == 0 {
+		return nil, errors.New("run: give the command after --")
+	}
+	argv := append([]string{"run", "--rm", "-i", "--name", name}, envArgs(cfg, rel, "run", 0, "run")...)
+	return append(argv, runArgs(img, Image(cfg, rel), cmd)...), nil
+}
+
 // runUnit is APP.PROC.R@.service: instance %i runs one container in the
 // foreground, so that systemd (and fleet) see the app's life and exit.
 func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.File {
@@ -32,30 +91,12 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 	for _, q := range pr.ports {
 		words = append(words, lit("-p"), lit(portSpec(q)))
 	}
-	words = append(words,
-		lit("-e"), lit("NAP_APP="+rel.App),
-		lit("-e"), lit("NAP_PROCESS="+pr.name),
-		lit("-e"), lit("NAP_RELEASE="+rel.Rev),
-		lit("-e"), unit.Cat(lit("NAP_INSTANCE="), unit.Spec(unit.Instance)))
-	if _, set := app.Env["PORT"]; !set && pr.primary != 0 {
-		words = append(words, lit("-e"), lit("PORT="+strconv.Itoa(pr.primary)))
-	}
-	keys := make([]string, 0, len(app.Env))
-	for k := range app.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		words = append(words, lit("-e"), lit(k+"="+app.Env[k]))
-	}
-	if op.EnvDir != "" {
-		words = append(words, lit("--env-file"), lit(path.Join(op.EnvDir, rel.App+".env")))
-	}
-	if app.Memory > 0 {
-		words = append(words, lit("--memory"), lit(FormatSize(app.Memory)))
-	}
-	if app.CPUShares > 0 {
-		words = append(words, lit("--cpu-shares"), lit(strconv.Itoa(app.CPUShares)))
+	for _, w := range envArgs(cfg, rel, pr.name, pr.primary, instanceMark) {
+		if w == "NAP_INSTANCE="+instanceMark {
+			words = append(words, unit.Cat(lit("NAP_INSTANCE="), unit.Spec(unit.Instance)))
+		} else {
+			words = append(words, lit(w))
+		}
 	}
 	for _, a := range runArgs(img, image, pr.Command) {
 		words = append(words, lit(a))

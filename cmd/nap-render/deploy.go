@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/internal/cli"
+	"github.com/nap-paas/nap/render"
 )
 
 func init() {
@@ -81,6 +83,83 @@ func init() {
 					return cmp.Or(err, writeJSON(c, apps))
 				}
 				return deploy.WriteApps(c.Stdout, apps)
+			}
+		}),
+	}
+	commands["config"] = &cli.Command{
+		Synopsis: "APP [--json]",
+		Summary:  "config APP: the app's config vars (config:set), NAME=VALUE",
+		Args:     [2]int{1, 1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			asJSON := fs.Bool("json", false, "print JSON")
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				vars, err := d.Config(c.Args[0])
+				if err != nil || *asJSON {
+					return cmp.Or(err, writeJSON(c, vars))
+				}
+				_, err = c.Stdout.Write(render.EnvFile(vars))
+				return err
+			}
+		}),
+	}
+	commands["config:set"] = &cli.Command{
+		Synopsis: "APP NAME=VALUE… | APP NAME - (the value on stdin)",
+		Summary:  "config:set APP NAME=VALUE…: set config vars, released at once blue/green",
+		Help: `Sets config vars of APP and deploys its running revision with them as a new
+release (R-N), blue/green; rollback brings the earlier vars back with the earlier
+release. "NAME -" reads the value from stdin (one trailing newline dropped):
+command lines are logged by shells, sshd and gitolite, stdin is not. Values
+never appear in a unit, a log line or a push.`,
+		Args: [2]int{2, -1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				set := map[string]string{}
+				if len(c.Args) == 3 && c.Args[2] == "-" {
+					b, err := io.ReadAll(io.LimitReader(os.Stdin, render.MaxConfigValue+2))
+					if err != nil {
+						return err
+					}
+					set[c.Args[1]] = strings.TrimSuffix(string(b), "\n")
+				} else {
+					for _, kv := range c.Args[1:] {
+						k, v, ok := strings.Cut(kv, "=")
+						if !ok {
+							return usageErr("%s: give NAME=VALUE, or NAME - with the value on stdin", render.QuoteName(kv))
+						}
+						set[k] = v
+					}
+				}
+				return d.SetConfig(context.Background(), c.Args[0], set, nil)
+			}
+		}),
+	}
+	commands["config:unset"] = &cli.Command{
+		Synopsis: "APP NAME…",
+		Summary:  "config:unset APP NAME…: remove config vars, released at once blue/green",
+		Args:     [2]int{2, -1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				return d.SetConfig(context.Background(), c.Args[0], nil, c.Args[1:])
+			}
+		}),
+	}
+	commands["run"] = &cli.Command{
+		Synopsis: "APP -- CMD…",
+		Summary:  "run APP -- CMD…: a one-off container of the running release; its exit code is run's",
+		Help: `Runs CMD in a one-off container of APP's running release on this host: its
+image, the web process's environment with the config vars, its memory and CPU
+limits. stdin and stdout are streams (no terminal); the container is removed
+when it exits, or when run is interrupted.`,
+		Args: [2]int{2, -1},
+		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
+			return func(c *cli.Call, d *deploy.Deployer) error {
+				ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+				defer stop()
+				code, err := d.Run(ctx, c.Args[0], c.Args[1:], os.Stdin, c.Stdout, c.Stderr)
+				if err == nil && code != 0 {
+					err = cli.Silent(code)
+				}
+				return err
 			}
 		}),
 	}

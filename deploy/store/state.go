@@ -44,6 +44,9 @@ type Release struct {
 	Units       map[string]string `json:"units"`     // unit name → sha256 of its bytes
 	Instances   map[string]int    `json:"instances"` // process → instance count
 	Status      string            `json:"status"`
+	// Config is the version of the config vars it runs with (0: none);
+	// the values stay in STATE/APP/config.
+	Config int `json:"config,omitempty"`
 }
 
 // LastCurrent is when the release last became current, or was written
@@ -269,8 +272,12 @@ func (a App) Prune(keep int) error {
 		}
 	}
 	// The trees of the removed releases go, as does one whose push never
-	// became a release (its deploy was killed before it could remove it).
+	// became a release (its deploy was killed before it could remove it);
+	// so do the config versions no release runs with.
 	a.RemoveOrphanSources()
+	if rels, err := a.Releases(); err == nil {
+		a.pruneConfig(rels)
+	}
 	return nil
 }
 

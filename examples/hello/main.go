@@ -5,15 +5,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		os.Exit(oneOff(os.Args[1:]))
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
@@ -46,4 +51,25 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Print("stopped")
+}
+
+// oneOff is the app's one-off command (nap-render run hello -- /hello
+// exit N [VAR…]): it prints the release and each VAR's value, copies stdin
+// to stdout, and exits with N.
+func oneOff(args []string) int {
+	if len(args) < 2 || args[0] != "exit" {
+		fmt.Fprintln(os.Stderr, "usage: hello [exit N [VAR…]]")
+		return 2
+	}
+	code, err := strconv.Atoi(args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hello: exit N: N is a number")
+		return 2
+	}
+	fmt.Printf("release %s\n", os.Getenv("NAP_RELEASE"))
+	for _, v := range args[2:] {
+		fmt.Printf("%s=%s\n", v, os.Getenv(v))
+	}
+	io.Copy(os.Stdout, os.Stdin)
+	return code
 }

@@ -1,0 +1,107 @@
+package hooks
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseCommand(t *testing.T) {
+	for _, tc := range []struct {
+		line   string
+		argv   []string
+		writes bool
+	}{
+		{"help", []string{"help"}, false},
+		{"apps --json", []string{"apps", "--json"}, false},
+		{"status hello", []string{"status", "hello"}, false},
+		{"logs hello -f -n 20 --process worker", []string{"logs", "hello", "-f", "-n", "20", "--process", "worker"}, false},
+		{"restart hello web", []string{"restart", "hello", "web"}, true},
+		{"rollback hello 0123456789ab-2", []string{"rollback", "hello", "0123456789ab-2"}, true},
+		{"destroy hello --confirm hello", []string{"destroy", "hello", "--confirm", "hello"}, true},
+		{"config hello", []string{"config", "hello"}, true},
+		{`config:set hello 'GREETING=hi there' "B=\$HOME"`, []string{"config:set", "hello", "GREETING=hi there", "B=$HOME"}, true},
+		{"config:set hello SECRET -", []string{"config:set", "hello", "SECRET", "-"}, true},
+		{"config:unset hello A B", []string{"config:unset", "hello", "A", "B"}, true},
+		{`run hello -- /hello exit 3 'A B'`, []string{"run", "hello", "--", "/hello", "exit", "3", "A B"}, true},
+	} {
+		c, err := ParseCommand(tc.line)
+		if err != nil {
+			t.Errorf("%q: %v", tc.line, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.argv, c.Argv()); diff != "" || c.Writes() != tc.writes {
+			t.Errorf("%q: writes %v (-want +got):\n%s", tc.line, c.Writes(), diff)
+		}
+	}
+}
+
+// Hostile and wrong command lines: each refused with a *RequestError that
+// says what to do, nothing run.
+func TestParseCommandRefuses(t *testing.T) {
+	for line, want := range map[string]string{
+		"":                                    "interactive shell access is not allowed",
+		"sh":                                  `unknown command "sh"`,
+		"status":                              "usage: status APP",
+		"status Hello":                        "invalid app name",
+		"status ../x":                         "invalid app name",
+		"status hello; id":                    "';' outside quotes",
+		"status hello && id":                  "'&' outside quotes",
+		"status hello\nid":                    `'\n' outside quotes`,
+		"status hello | nc x 1":               "'|' outside quotes",
+		"status hello > /etc/passwd":          "'>' outside quotes",
+		"status $(id)":                        "'(' outside quotes",
+		"status 'hello":                       "not closed",
+		"status hello --json --evil":          `unexpected "--evil"`,
+		"logs hello -n -5":                    "give a number of lines",
+		"logs hello -n 1e9":                   "give a number of lines",
+		"logs hello -n":                       "-n needs a value",
+		"logs hello --process Web":            "invalid process name",
+		"logs hello --process build":          "reserved",
+		"restart hello web worker":            `unexpected "worker"`,
+		"rollback hello 'x;y'":                "give a release as status lists it",
+		"rollback hello 0123456789ab-1":       "give a release as status lists it",
+		"destroy hello":                       "confirm with --confirm hello",
+		"destroy hello --confirm other":       "confirm with --confirm hello",
+		"config:set hello":                    "name no variable",
+		"config:set hello NOEQUALS":           "give NAME=VALUE",
+		"config:set hello NAP_RELEASE=x":      "is set by nap",
+		"config:set hello 1A=x":               "invalid name",
+		"config:set hello 'A=line\nbreak'":    "line break",
+		"config:unset hello":                  "name no variable",
+		"config:unset hello 'A B'":            "invalid name",
+		"status " + strings.Repeat("a ", 600): "at most 512 are taken",
+		strings.Repeat("x", 70000):            "at most 65536 are taken",
+		"help me":                             `unexpected "me"`,
+	} {
+		_, err := ParseCommand(line)
+		var re *RequestError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.60q: %v, want a RequestError with %q", line, err, want)
+		}
+	}
+}
+
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{"logs hello -f", "config:set hello 'A=b c'", "destroy hello --confirm hello", "status a;b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := ParseCommand(line)
+		if err != nil {
+			return
+		}
+		// What runs is a known command, a valid app, and words with no
+		// line break or NUL in them.
+		if _, ok := commandSpecs[c.Name]; !ok {
+			t.Fatalf("%q ran %q", line, c.Name)
+		}
+		for _, w := range c.Argv() {
+			if strings.ContainsAny(w, "\n\r\x00") && c.Name != "run" { // run's command reaches the container as argv
+				t.Fatalf("%q: word %q", line, w)
+			}
+		}
+	})
+}
