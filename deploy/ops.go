@@ -115,7 +115,9 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 	if err := s.etcd.DeleteDir(ctx, render.AppKey(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
 		return envErr("destroy", "%v", err)
 	}
-	for _, sub := range []string{"current", "releases", "src"} {
+	// The app's owner stays recorded (access.json): its repository is
+	// still theirs to push again; its config vars go.
+	for _, sub := range []string{"current", "releases", "src", "config"} {
 		if err := store.RemoveAll(filepath.Join(s.st.Dir, sub)); err != nil {
 			return envErr("destroy", "%v", err)
 		}
