@@ -82,7 +82,8 @@ func (a App) Unclaim(user string) error {
 	return nil
 }
 
-// Grant lets user push and operate the app too; Revoke takes that back.
+// Grant lets user push and operate the app too (of an app nobody owns,
+// user becomes the owner); Revoke takes that back.
 // Both hold a lock of their own (not the deploy's: a grant does not wait
 // for a build), so grants at once do not lose each other.
 func (a App) Grant(user string) error { return a.changeGrants(user, true) }
@@ -100,8 +101,13 @@ func (a App) changeGrants(user string, add bool) error {
 	if err != nil {
 		return err
 	}
+	if !ok && add {
+		// an app pushed before owners were recorded: the first grant
+		// names its owner
+		return writeJSON(a.accessPath(), Access{Owner: user})
+	}
 	if !ok {
-		return fmt.Errorf("%s has no owner recorded: the first push records it (an app pushed before nap recorded owners: grant it to its users with keys grant)", filepath.Base(a.Dir))
+		return fmt.Errorf("%s has no owner recorded: keys grant %s NAME names one", filepath.Base(a.Dir), filepath.Base(a.Dir))
 	}
 	if !add && acc.Owner == user {
 		return fmt.Errorf("%s owns %s: the owner cannot be revoked", user, filepath.Base(a.Dir))

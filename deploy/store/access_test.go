@@ -88,7 +88,13 @@ func TestAccess(t *testing.T) {
 	if _, ok, _ := b.Access(); ok {
 		t.Errorf("Unclaim left carol's bare claim")
 	}
-	if err := b.Grant("x"); err == nil || !strings.Contains(err.Error(), "no owner recorded") {
-		t.Errorf("a grant on an app nobody owns: %v", err)
+	if err := b.Revoke("x"); err == nil || !strings.Contains(err.Error(), "no owner recorded") {
+		t.Errorf("a revoke on an app nobody owns: %v", err)
+	}
+	if err := b.Grant("x"); err != nil {
+		t.Fatal(err)
+	}
+	if acc, _, _ := b.Access(); acc.Owner != "x" {
+		t.Errorf("the first grant of an app nobody owns: %+v, want x its owner", acc)
 	}
 }
