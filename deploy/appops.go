@@ -30,27 +30,18 @@ func (d *Deployer) Restart(ctx context.Context, app, proc string) error {
 		return err
 	}
 	defer s.close()
-	cur, err := s.st.Current()
+	rel, err := runningRelease(s.st, app, "restart")
 	if err != nil {
-		return envErr("read current", "%v", err)
+		return err
 	}
-	if cur == "" {
-		return inputErr("restart", "%s has no release running: push it first", app)
-	}
-	rel, err := s.st.Release(cur)
-	if err != nil {
-		return envErr("restart", "%v", err)
-	}
+	cur := rel.Key()
 	files, err := s.st.Units(cur)
 	if err != nil {
 		return envErr("restart", "%v", err)
 	}
-	counts := rel.Instances
-	if proc != "" {
-		if _, ok := counts[proc]; !ok {
-			return inputErr("restart", "%s has no process %q: its processes are %v", app, proc, processes(counts))
-		}
-		counts = map[string]int{proc: counts[proc]}
+	counts, err := processCounts(app, rel, proc, "restart")
+	if err != nil {
+		return err
 	}
 	disc := discoveryProcs(app, cur, files)
 	n := relNames(app, cur)
@@ -139,33 +130,15 @@ type LogOptions struct {
 // instance ("web.1 | "). With Follow it returns when ctx ends or a write
 // to w fails (the client went away).
 func (d *Deployer) Logs(ctx context.Context, app string, opts LogOptions, w io.Writer) error {
-	if err := render.ValidApp(app); err != nil {
-		return &Error{Kind: KindInput, Step: "app", Err: err}
-	}
-	cfg, err := d.config()
+	cfg, _, rel, err := d.running(app, "logs")
 	if err != nil {
 		return err
 	}
-	st := store.NewApp(cfg.Operator.State, app)
-	cur, err := st.Current()
+	counts, err := processCounts(app, rel, opts.Process, "logs")
 	if err != nil {
-		return envErr("logs", "%v", err)
+		return err
 	}
-	if cur == "" {
-		return inputErr("logs", "%s has no release running: push it first", app)
-	}
-	rel, err := st.Release(cur)
-	if err != nil {
-		return envErr("logs", "%v", err)
-	}
-	counts := rel.Instances
-	if opts.Process != "" {
-		if _, ok := counts[opts.Process]; !ok {
-			return inputErr("logs", "%s has no process %q: its processes are %v", app, opts.Process, processes(counts))
-		}
-		counts = map[string]int{opts.Process: counts[opts.Process]}
-	}
-	run, _ := instances(app, cur, counts, nil)
+	run, _ := instances(app, rel.Key(), counts, nil)
 	return d.driver(&cfg.Operator).Logs(ctx, run, opts.Lines, opts.Follow, func(e driver.Entry) error {
 		label := e.Unit
 		if u, ok := render.ParseUnit(app, e.Unit); ok {
@@ -299,24 +272,9 @@ func (s *session) setConfig(set map[string]string, unset []string) (rev string, 
 // exit code. The container is removed when it exits, and when ctx ends
 // first.
 func (d *Deployer) Run(ctx context.Context, app string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	if err := render.ValidApp(app); err != nil {
-		return 0, &Error{Kind: KindInput, Step: "app", Err: err}
-	}
-	cfg, err := d.config()
+	cfg, st, rel, err := d.running(app, "run")
 	if err != nil {
 		return 0, err
-	}
-	st := store.NewApp(cfg.Operator.State, app)
-	cur, err := st.Current()
-	if err != nil {
-		return 0, envErr("run", "%v", err)
-	}
-	if cur == "" {
-		return 0, inputErr("run", "%s has no release running: push it first", app)
-	}
-	rel, err := st.Release(cur)
-	if err != nil {
-		return 0, envErr("run", "%v", err)
 	}
 	tree, err := source.Open(st.SrcDir(rel.Revision))
 	if err != nil {
@@ -360,4 +318,46 @@ func (d *Deployer) Run(ctx context.Context, app string, cmd []string, stdin io.R
 		return 0, envErr("run", "%s: %v", cfg.Operator.Docker, err)
 	}
 	return 0, nil
+}
+
+// running reads the app's running release for an operation on it (step):
+// an input error when app is not a valid name or runs nothing.
+func (d *Deployer) running(app, step string) (*render.Config, store.App, *store.Release, error) {
+	if err := render.ValidApp(app); err != nil {
+		return nil, store.App{}, nil, &Error{Kind: KindInput, Step: "app", Err: err}
+	}
+	cfg, err := d.config()
+	if err != nil {
+		return nil, store.App{}, nil, err
+	}
+	st := store.NewApp(cfg.Operator.State, app)
+	rel, err := runningRelease(st, app, step)
+	return cfg, st, rel, err
+}
+
+func runningRelease(st store.App, app, step string) (*store.Release, error) {
+	cur, err := st.Current()
+	if err != nil {
+		return nil, envErr(step, "%v", err)
+	}
+	if cur == "" {
+		return nil, inputErr(step, "%s has no release running: push it first", app)
+	}
+	rel, err := st.Release(cur)
+	if err != nil {
+		return nil, envErr(step, "%v", err)
+	}
+	return rel, nil
+}
+
+// processCounts are rel's instance counts, of proc alone when it is set.
+func processCounts(app string, rel *store.Release, proc, step string) (map[string]int, error) {
+	if proc == "" {
+		return rel.Instances, nil
+	}
+	n, ok := rel.Instances[proc]
+	if !ok {
+		return nil, inputErr(step, "%s has no process %q: its processes are %v", app, proc, processes(rel.Instances))
+	}
+	return map[string]int{proc: n}, nil
 }

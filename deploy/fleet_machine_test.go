@@ -158,6 +158,19 @@ func TestFleetCluster(t *testing.T) {
 	s.checkAll(t, n, rev2)
 	s.checkGone(t, machines, rev1)
 
+	// logs: both instances' journals, read with fleetctl journal on their
+	// machines (f2, f3) over ssh, merged; restart: one at a time, through
+	// fleet, under the router's user.
+	if out, code := s.nap("logs", "hello", "-n", "20"); code != 0 || !strings.Contains(out, "web.1 | ") || !strings.Contains(out, "web.2 | ") {
+		t.Errorf("logs on fleet: exit %d, want lines of web.1 and web.2", code)
+	}
+	user = naptest.StartRouterClient(host.M, "hello.apps.test", 10*time.Millisecond)
+	if out, code := s.nap("restart", "hello"); code != 0 || !strings.Contains(out, "Restarted hello "+rev2[:12]) {
+		t.Errorf("restart on fleet: exit %d", code)
+	}
+	user.Check(t, "a restart on fleet, through the router", 0)
+	s.checkAll(t, n, rev2)
+
 	if out, code := s.nap("plan", "hello"); code != 0 || !strings.Contains(out, "nothing to do") {
 		t.Errorf("plan after deploy: exit %d", code)
 	}
