@@ -1,12 +1,18 @@
 package hooks
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
+
+	"github.com/nap-paas/nap/internal/sh"
 )
 
 // GitoliteAccess returns an Allowed function that asks gitolite whether user
@@ -64,12 +70,108 @@ func SetupGitolite(gitoliteHome string) error {
 	return nil
 }
 
-// gitoliteCommand finds the gitolite command the hook runs under: upstream
-// installs it into GL_BINDIR, Debian into /usr/bin.
-func gitoliteCommand(bindir string) (string, error) {
+// GitoliteProgram finds the gitolite program the hook and the command run
+// under: upstream installs it into GL_BINDIR, Debian into /usr/bin.
+func GitoliteProgram(bindir string) (string, error) {
 	gitolite := filepath.Join(bindir, "gitolite")
 	if _, err := os.Stat(gitolite); err == nil {
 		return gitolite, nil
 	}
 	return exec.LookPath("gitolite")
+}
+
+// GitoliteCommandName is nap's one gitolite command: `ssh git@host nap
+// logs APP -f`. One name under gitolite's own (help, info, config … are
+// gitolite's), enabled in .gitolite.rc as "nap ua" — unrestricted
+// arguments, so gitolite passes quotes on: nap reads SSH_ORIGINAL_COMMAND
+// itself, by ParseCommand's rules.
+const GitoliteCommandName = "nap"
+
+// GitoliteCommandPath is where the command lives: LOCAL_CODE's commands.
+func GitoliteCommandPath(gitoliteHome string) string {
+	return filepath.Join(gitoliteHome, "local", "commands", GitoliteCommandName)
+}
+
+// GitoliteSession is one `ssh git@host nap …` under gitolite: the app
+// commands, with gitolite's rules — for those that change the app
+// (Command.Writes) W on its deploy branch, which a push that deploys
+// needs too; R on the repository for the others.
+type GitoliteSession struct {
+	User         string // GL_USER
+	DeployBranch string // the operator's deploy_branch
+	Command      string // SSH_ORIGINAL_COMMAND: "nap COMMAND …"
+	Gitolite     string // the gitolite program
+	Self         string
+	Flags        []string
+	Env          []string
+	Stdin        io.Reader
+	Stdout       io.Writer
+	Stderr       io.Writer
+}
+
+// Serve checks the command and the user's access, then runs it.
+func (g GitoliteSession) Serve(ctx context.Context) error {
+	rest, ok := strings.CutPrefix(g.Command, GitoliteCommandName)
+	if !ok || rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+		return &RequestError{"nap's commands run as: ssh git@host nap COMMAND (ssh git@host nap help)"}
+	}
+	c, err := ParseCommand(strings.TrimLeft(rest, " \t"))
+	if err != nil {
+		return err
+	}
+	switch c.Name {
+	case "help":
+		_, err := io.WriteString(g.Stdout, strings.ReplaceAll(CommandHelp(), "ssh nap@HOST ", "ssh git@HOST nap "))
+		return err
+	case "apps":
+		return &RequestError{"gitolite lists the repositories you may use: ssh git@host info"}
+	}
+	perm, ref := "R", "any"
+	if c.Writes() {
+		perm, ref = "W", "refs/heads/"+g.DeployBranch
+	}
+	cmd := exec.CommandContext(ctx, g.Gitolite, "access", "-q", c.App, g.User, perm, ref)
+	cmd.Env = g.Env
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.ExitCode() == 1 && len(out) == 0:
+		return noAccess(c.App)
+	case err != nil:
+		return fmt.Errorf("gitolite access: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return runCommand(ctx, g.Self, g.Flags, c, nil, append(g.Env[:len(g.Env):len(g.Env)], "NAP_USER="+g.User), g.Stdin, g.Stdout, g.Stderr)
+}
+
+// GitoliteCommandScript is the command gitolite runs for `nap …`: it
+// hands over to napRender (with the operator's --config flags).
+func GitoliteCommandScript(napRender string, flags []string) []byte {
+	words := []string{"exec", sh.Quote(napRender), "gitolite-command"}
+	for _, f := range flags {
+		words = append(words, sh.Quote(f))
+	}
+	return []byte("#!/bin/sh\n# nap's commands for gitolite users: ssh git@host nap help.\n" + strings.Join(words, " ") + "\n")
+}
+
+var (
+	enableList = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^([ \t]*)ENABLE[ \t]*=>[ \t]*\[[ \t]*$`) })
+	enabledNap = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^[ \t]*['"]` + GitoliteCommandName + `[ \t]+ua['"][ \t]*,`)
+	})
+)
+
+// EnableNapCommand returns rc with 'nap ua' in its ENABLE list (named
+// name in errors); an rc that has it is returned as is.
+func EnableNapCommand(rc []byte, name string) ([]byte, error) {
+	if enabledNap().Match(rc) {
+		return rc, nil
+	}
+	m := enableList().FindSubmatchIndex(rc)
+	if m == nil {
+		return nil, fmt.Errorf("%s: no ENABLE => [ line: add '%s ua', to the ENABLE list by hand", name, GitoliteCommandName)
+	}
+	indent := string(rc[m[2]:m[3]])
+	out := append([]byte{}, rc[:m[1]]...)
+	out = append(out, "\n"+indent+"    # nap's commands for app owners: ssh git@host nap help\n"+indent+"    '"+GitoliteCommandName+" ua',"...)
+	return append(out, rc[m[1]:]...), nil
 }

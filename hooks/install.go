@@ -88,10 +88,12 @@ func GitoliteHookPath(gitoliteHome string) string {
 }
 
 // InstallGitolite writes the hook into gitoliteHome/local/hooks/common and
-// enables LOCAL_CODE in gitoliteHome/.gitolite.rc. With dryRun nothing is
-// written; the changes are returned all the same. Run `gitolite setup
-// --hooks-only` afterwards to link the hook into existing repositories.
-func InstallGitolite(gitoliteHome string, hook []byte, dryRun bool) ([]Change, error) {
+// the `nap` command (when command is given) into local/commands, and
+// enables LOCAL_CODE and the command in gitoliteHome/.gitolite.rc. With
+// dryRun nothing is written; the changes are returned all the same. Run
+// `gitolite setup --hooks-only` afterwards to link the hook into existing
+// repositories.
+func InstallGitolite(gitoliteHome string, hook, command []byte, dryRun bool) ([]Change, error) {
 	if !filepath.IsAbs(gitoliteHome) {
 		return nil, fmt.Errorf("--gitolite-home %q is not absolute", gitoliteHome)
 	}
@@ -101,21 +103,36 @@ func InstallGitolite(gitoliteHome string, hook []byte, dryRun bool) ([]Change, e
 		return nil, fmt.Errorf("%v: is gitolite set up there (gitolite setup -pk ADMIN.pub)?", err)
 	}
 	newRC, err := EnableLocalCode(rc, rcPath)
+	if err == nil && command != nil {
+		newRC, err = EnableNapCommand(newRC, rcPath)
+	}
 	if err != nil {
 		return nil, err
 	}
-	// Check both before writing either: a refusal leaves nothing half-done.
-	hookChange, err := writeIfChanged(GitoliteHookPath(gitoliteHome), hook, 0o755, true)
-	if err != nil {
-		return nil, err
+	// Check all before writing any: a refusal leaves nothing half-done.
+	files := map[string][]byte{GitoliteHookPath(gitoliteHome): hook}
+	if command != nil {
+		files[GitoliteCommandPath(gitoliteHome)] = command
+	}
+	var changes []Change
+	for _, path := range []string{GitoliteHookPath(gitoliteHome), GitoliteCommandPath(gitoliteHome)} {
+		if data, ok := files[path]; ok {
+			c, err := writeIfChanged(path, data, 0o755, true)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, c)
+		}
 	}
 	rcChange := Change{Path: rcPath, Changed: !bytes.Equal(rc, newRC), Content: newRC}
-	changes := []Change{hookChange, rcChange}
+	changes = append(changes, rcChange)
 	if dryRun {
 		return changes, nil
 	}
-	if _, err := writeIfChanged(hookChange.Path, hook, 0o755, false); err != nil {
-		return nil, err
+	for path, data := range files {
+		if _, err := writeIfChanged(path, data, 0o755, false); err != nil {
+			return nil, err
+		}
 	}
 	if rcChange.Changed {
 		info, err := os.Stat(rcPath)
@@ -216,6 +233,9 @@ type InstallOptions struct {
 	// (gitolite mode).
 	Home string
 	Hook []byte // the pre-receive hook, HookScript's
+	// Command (gitolite mode) is the `nap` gitolite command,
+	// GitoliteCommandScript's.
+	Command []byte
 	// MaxPush is the largest push git accepts (receive.maxInputSize): the
 	// operator's limits.max_tree.
 	MaxPush int64
@@ -246,7 +266,7 @@ func Install(o InstallOptions, w io.Writer) error {
 		}
 	case ModeGitolite:
 		old, _ := os.ReadFile(filepath.Join(o.Home, ".gitolite.rc"))
-		changes, err := InstallGitolite(o.Home, o.Hook, o.DryRun)
+		changes, err := InstallGitolite(o.Home, o.Hook, o.Command, o.DryRun)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,7 @@ func TestInstallGitoliteDryRunWritesNothing(t *testing.T) {
 	rc := "%RC = (\n        # LOCAL_CODE                =>  \"$ENV{HOME}/local\",\n);\n"
 	os.WriteFile(filepath.Join(dir, ".gitolite.rc"), []byte(rc), 0o600)
 	hook, _ := HookScript("/usr/bin/nap-render", ModeGitolite, nil)
-	changes, err := InstallGitolite(dir, hook, true)
+	changes, err := InstallGitolite(dir, hook, nil, true)
 	if err != nil || len(changes) != 2 || !changes[0].Changed || !changes[1].Changed {
 		t.Fatalf("dry run: %v, %v", changes, err)
 	}
@@ -68,7 +68,7 @@ func TestInstallGitoliteDryRunWritesNothing(t *testing.T) {
 	}
 	// A refused rc leaves no hook behind either.
 	os.WriteFile(filepath.Join(dir, ".gitolite.rc"), []byte("%RC = (\n  LOCAL_CODE => '/x',\n);\n"), 0o600)
-	if _, err := InstallGitolite(dir, hook, false); err == nil {
+	if _, err := InstallGitolite(dir, hook, nil, false); err == nil {
 		t.Fatal("InstallGitolite with a foreign LOCAL_CODE: nil error")
 	}
 	if _, err := os.Stat(GitoliteHookPath(dir)); err == nil {

@@ -408,6 +408,13 @@ repo [a-z][a-z0-9-]{0,62}
 		t.Errorf("second install printed %q", out)
 	}
 
+	if rc, _ := os.ReadFile(filepath.Join(gl, ".gitolite.rc")); !strings.Contains(string(rc), "'nap ua',") {
+		t.Errorf(".gitolite.rc does not enable nap's command")
+	}
+	if _, err := os.Stat(GitoliteCommandPath(gl)); err != nil {
+		t.Errorf("nap's gitolite command: %v", err)
+	}
+
 	work := filepath.Join(dir, "work")
 	master, dev := appRepo(t, h, work)
 	repos := filepath.Join(gl, "repositories")
@@ -419,6 +426,38 @@ repo [a-z][a-z0-9-]{0,62}
 		}
 		if _, err := os.Stat(filepath.Join(repos, "myapp.git")); err == nil {
 			t.Errorf("carol's push created myapp")
+		}
+	})
+
+	t.Run("nap's commands: gitolite's rules, nap's parsing", func(t *testing.T) {
+		if out, err := h.ssh(keys["carol"], "nap status shop"); err == nil || !strings.Contains(out, "no access to shop") {
+			t.Errorf("carol's status of shop: %v %q", err, out)
+		}
+		// bob may write shop's dev, not master (the deploy branch)
+		if out, err := h.ssh(keys["bob"], "nap destroy shop --confirm shop"); err == nil || !strings.Contains(out, "no access to shop") {
+			t.Errorf("bob (no W on shop's master) destroys shop: %v %q", err, out)
+		}
+		// quotes reach nap (gitolite's own pattern would refuse them), and
+		// nap-render runs the command (no deploy environment here: it fails
+		// on fleetctl, after the access check)
+		for _, tc := range []struct{ key, line string }{{"alice", "nap status 'shop' --json"}, {"bob", "nap logs shop -n 5"}} {
+			out, _ := h.ssh(keys[tc.key], tc.line)
+			if strings.Contains(out, "no access") || strings.Contains(out, "suspicious") || !strings.Contains(out, "nap-render "+strings.Fields(tc.line)[1]+":") {
+				t.Errorf("%s's %q: %q, want nap-render to run it", tc.key, tc.line, out)
+			}
+		}
+		for line, want := range map[string]string{
+			"nap status shop; id": "';' outside quotes",
+			"nap apps":            "ssh git@host info",
+			"nap rm -rf /":        `unknown command "rm"`,
+			"napstatus shop":      "unknown git/gitolite command",
+		} {
+			if out, err := h.ssh(keys["alice"], line); err == nil || !strings.Contains(out, want) {
+				t.Errorf("%q: %v %q, want %q", line, err, out, want)
+			}
+		}
+		if out, err := h.ssh(keys["carol"], "nap help"); err != nil || !strings.Contains(out, "ssh git@HOST nap logs APP") {
+			t.Errorf("nap help: %v %q", err, out)
 		}
 	})
 

@@ -199,7 +199,7 @@ func HookReceiver(mode Mode, env []string, stdout, stderr io.Writer) (*Receiver,
 		if repo == "" || user == "" || bin == "" {
 			return nil, errors.New("GL_REPO, GL_USER or GL_BINDIR is not set: this hook runs under gitolite")
 		}
-		gitolite, err := gitoliteCommand(bin)
+		gitolite, err := GitoliteProgram(bin)
 		if err != nil {
 			return nil, err
 		}

@@ -153,14 +153,21 @@ func (s Session) serveCommand(ctx context.Context) error {
 			return err
 		}
 	}
-	argv := append([]string{c.Name}, s.Flags...)
+	var extra []string
 	if c.Name == "apps" && !s.Admin {
-		argv = append(argv, "--for", s.User)
+		extra = []string{"--for", s.User}
 	}
-	cmd := exec.CommandContext(ctx, s.Self, append(argv, c.Argv()[1:]...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.Stdin, s.Stdout, s.Stderr
-	cmd.Env = append(s.Env[:len(s.Env):len(s.Env)], "NAP_USER="+s.User)
-	err = cmd.Run()
+	return runCommand(ctx, s.Self, s.Flags, c, extra, append(s.Env[:len(s.Env):len(s.Env)], "NAP_USER="+s.User), s.Stdin, s.Stdout, s.Stderr)
+}
+
+// runCommand runs c as `self NAME FLAGS… EXTRA… APP ARGS…` with the
+// session's streams: the host's own command, each word checked.
+func runCommand(ctx context.Context, self string, flags []string, c Command, extra, env []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	argv := append(append(append([]string{c.Name}, flags...), extra...), c.Argv()[1:]...)
+	cmd := exec.CommandContext(ctx, self, argv...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	cmd.Env = env
+	err := cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() > 0 {
 		return &ExitError{exit.ExitCode()} // the command said why

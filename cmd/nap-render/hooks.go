@@ -142,7 +142,45 @@ func setupHooks(fs *flag.FlagSet) func(*cli.Call) error {
 		if o.Hook, err = hooks.HookScript(self, m, flags); err != nil {
 			return err
 		}
+		if m == hooks.ModeGitolite {
+			o.Command = hooks.GitoliteCommandScript(self, flags)
+		}
 		return envErr(hooks.Install(o, c.Stdout))
+	}
+}
+
+func init() {
+	commands["gitolite-command"] = &cli.Command{
+		Synopsis: "[--config F]",
+		Summary:  "gitolite mode: the `nap` gitolite command (ssh git@host nap COMMAND …; reads SSH_ORIGINAL_COMMAND, GL_USER)",
+		Args:     [2]int{0, -1}, // gitolite passes the words it split; SSH_ORIGINAL_COMMAND is what counts
+		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
+			config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
+			return func(c *cli.Call) error {
+				self, err := selfPath()
+				if err != nil {
+					return err
+				}
+				gitolite, err := hooks.GitoliteProgram(os.Getenv("GL_BINDIR"))
+				if err != nil {
+					return err
+				}
+				op, err := deploy.LoadOperator(*config)
+				if err != nil {
+					return err
+				}
+				g := hooks.GitoliteSession{User: os.Getenv("GL_USER"), DeployBranch: op.DeployBranch, Command: os.Getenv("SSH_ORIGINAL_COMMAND"), Gitolite: gitolite,
+					Self: self, Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: c.Stderr}
+				if *config != "" {
+					g.Flags = []string{"--config", *config}
+				}
+				err = g.Serve(context.Background())
+				if ge := (*hooks.ExitError)(nil); errors.As(err, &ge) {
+					return cli.Silent(ge.Code)
+				}
+				return err
+			}
+		},
 	}
 }
 
