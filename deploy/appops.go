@@ -155,14 +155,10 @@ func (d *Deployer) Logs(ctx context.Context, app string, opts LogOptions, w io.W
 
 // Config returns the app's config vars, the version the next release uses.
 func (d *Deployer) Config(app string) (map[string]string, error) {
-	if err := render.ValidApp(app); err != nil {
-		return nil, &Error{Kind: KindInput, Step: "app", Err: err}
-	}
-	cfg, err := d.config()
+	_, st, err := d.appStore(app)
 	if err != nil {
 		return nil, err
 	}
-	st := store.NewApp(cfg.Operator.State, app)
 	v, err := st.ConfigVersion()
 	if err != nil {
 		return nil, envErr("config", "%v", err)
@@ -323,14 +319,10 @@ func (d *Deployer) Run(ctx context.Context, app string, cmd []string, stdin io.R
 // running reads the app's running release for an operation on it (step):
 // an input error when app is not a valid name or runs nothing.
 func (d *Deployer) running(app, step string) (*render.Config, store.App, *store.Release, error) {
-	if err := render.ValidApp(app); err != nil {
-		return nil, store.App{}, nil, &Error{Kind: KindInput, Step: "app", Err: err}
-	}
-	cfg, err := d.config()
+	cfg, st, err := d.appStore(app)
 	if err != nil {
 		return nil, store.App{}, nil, err
 	}
-	st := store.NewApp(cfg.Operator.State, app)
 	rel, err := runningRelease(st, app, step)
 	return cfg, st, rel, err
 }

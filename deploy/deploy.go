@@ -154,15 +154,23 @@ func (d *Deployer) open(ctx context.Context, app string) (*session, error) {
 	return d.openLock(ctx, app, false)
 }
 
-func (d *Deployer) openLock(ctx context.Context, app string, wait bool) (*session, error) {
+// appStore checks app's name and returns the config and the app's store.
+func (d *Deployer) appStore(app string) (*render.Config, store.App, error) {
 	if err := render.ValidApp(app); err != nil {
-		return nil, &Error{Kind: KindInput, Step: "app", Err: err}
+		return nil, store.App{}, &Error{Kind: KindInput, Step: "app", Err: err}
 	}
 	cfg, err := d.config()
 	if err != nil {
+		return nil, store.App{}, err
+	}
+	return cfg, store.NewApp(cfg.Operator.State, app), nil
+}
+
+func (d *Deployer) openLock(ctx context.Context, app string, wait bool) (*session, error) {
+	cfg, st, err := d.appStore(app)
+	if err != nil {
 		return nil, err
 	}
-	st := store.NewApp(cfg.Operator.State, app)
 	l, err := store.Acquire(st.Dir, wait)
 	if errors.Is(err, ErrLocked) && st.Interrupted() {
 		// The holder is the guard of a deploy that died, cleaning up:
