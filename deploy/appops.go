@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/nap-paas/nap/deploy/driver"
 	"github.com/nap-paas/nap/deploy/store"
@@ -66,6 +67,9 @@ func (d *Deployer) Restart(ctx context.Context, app, proc string) error {
 				return err
 			}
 			if err := s.waitUp(ctx, cur, rel.Instances, disc); err != nil {
+				return err
+			}
+			if err := s.waitReported(ctx, units); err != nil {
 				return err
 			}
 		}
@@ -352,4 +356,39 @@ func processCounts(app string, rel *store.Release, proc, step string) (map[strin
 		return nil, inputErr(step, "%s has no process %q: its processes are %v", app, proc, processes(rel.Instances))
 	}
 	return map[string]int{proc: n}, nil
+}
+
+// reportTimeout bounds how long the scheduler may take to report units
+// active that run already (fleet's agents report on their own schedule).
+const reportTimeout = 30 * time.Second
+
+// waitReported returns once the driver reports every unit of names
+// active: what status and plan read then agrees with what runs.
+func (s *session) waitReported(ctx context.Context, names []string) error {
+	deadline := time.Now().Add(reportTimeout)
+	for {
+		states, err := s.drv.States(ctx, render.UnitPrefix(s.app))
+		if err != nil {
+			return err
+		}
+		active := map[string]bool{}
+		for _, st := range states {
+			active[st.Name] = st.Active == "active"
+		}
+		missing := ""
+		for _, n := range names {
+			if !active[n] && missing == "" {
+				missing = n
+			}
+		}
+		if missing == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return envErr("restart", "%s runs, but %s does not report it active after %v", missing, s.drv.Name(), reportTimeout)
+		}
+		if err := sleep(ctx, s.poll()); err != nil {
+			return envErr("restart", "%v", err)
+		}
+	}
 }

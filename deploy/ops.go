@@ -218,7 +218,8 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 		heldBy[h.Name] = h.Data
 	}
 	want := map[string]bool{}
-	p := &Plan{}
+	_, heldFrom := drv.Source()
+	p := &Plan{Held: heldFrom}
 	var diff strings.Builder
 	for _, f := range files {
 		if f.Name == relNames(app, rev).Build() {
