@@ -42,6 +42,9 @@ func (s *session) activate(ctx context.Context, rel *store.Release, files []Unit
 		// are its stored ones: changed units make a release of their own).
 		s.d.say("%s's units were missing from %s; submitted them again", short(rev), s.drv.Name())
 	}
+	if err := s.publishConfig(ctx, rel.Config); err != nil {
+		return s.abort(ctx, rev, cur, err)
+	}
 	s.d.say("Starting %s: %d instance(s)", short(rev), len(run))
 	if err := s.drv.Start(ctx, all...); err != nil {
 		return s.abort(ctx, rev, cur, during("start", err))

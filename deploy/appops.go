@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +18,8 @@ import (
 	"github.com/nap-paas/nap/deploy/driver"
 	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/dockerfile"
+	"github.com/nap-paas/nap/etcd"
+	"github.com/nap-paas/nap/internal/atomicfile"
 	"github.com/nap-paas/nap/render"
 	"github.com/nap-paas/nap/source"
 )
@@ -391,4 +395,18 @@ func (s *session) waitReported(ctx context.Context, names []string) error {
 			return envErr("restart", "%v", err)
 		}
 	}
+}
+
+// FetchConfig writes the config vars at key in etcd to out (0600, its
+// directory 0700): what a fleet run unit does on its machine before
+// docker starts (render's config-fetch ExecStartPre).
+func FetchConfig(ctx context.Context, c *etcd.Client, key, out string) error {
+	value, err := c.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("config vars %s: %w", key, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+		return err
+	}
+	return atomicfile.Write(out, []byte(value), 0o600)
 }

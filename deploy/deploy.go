@@ -390,12 +390,51 @@ func (s *session) withConfig(rel *render.Release) error {
 	if v == 0 {
 		return nil
 	}
-	if s.cfg.Operator.Target == render.TargetFleet {
-		return envErr("config", "%s has config vars, which nap brings to fleet's machines only in a later version: config:unset them, or use target systemd", s.app)
-	}
 	rel.ConfigFile, rel.ConfigKeys, err = configRef(st, v)
 	if err != nil {
 		return envErr("config", "%v", err)
+	}
+	if s.cfg.Operator.Target == render.TargetFleet {
+		// fleet's machines do not share this disk: the units fetch the
+		// version from etcd (publishConfig puts it there)
+		rel.ConfigFile, rel.ConfigKey = "", render.ConfigKey(s.app, v)
+	}
+	return nil
+}
+
+// publishConfig puts config version v into etcd for fleet's machines
+// (idempotent; a no-op on systemd, whose units read the file here), and
+// deletes the versions no stored release runs with.
+func (s *session) publishConfig(ctx context.Context, v int) error {
+	if s.cfg.Operator.Target != render.TargetFleet {
+		return nil
+	}
+	if v > 0 {
+		b, err := os.ReadFile(s.st.ConfigFile(v))
+		if err != nil {
+			return envErr("config", "%v", err)
+		}
+		if err := s.etcd.Set(ctx, render.ConfigKey(s.app, v), string(b)); err != nil {
+			return envErr("config", "%v", err)
+		}
+	}
+	kv, err := s.etcd.List(ctx, render.ConfigKeyDir(s.app))
+	if err != nil || len(kv) == 0 {
+		return nil // old versions wait for the next deploy
+	}
+	keep := map[string]bool{render.ConfigKey(s.app, v): true}
+	if rels, err := s.st.Releases(); err == nil {
+		for _, r := range rels {
+			keep[render.ConfigKey(s.app, r.Config)] = true
+		}
+	} else {
+		return nil
+	}
+	for k := range kv {
+		if !keep[k] {
+			s.etcd.Key(k, 0).Delete(ctx) // one left is deleted at the next deploy
+
+		}
 	}
 	return nil
 }

@@ -233,6 +233,40 @@ func TestFleetCluster(t *testing.T) {
 
 	machines = s.loseMachine(t, machines, n, rev1, id)
 
+	// Config vars on fleet: released blue/green under the router's user;
+	// each instance's machine fetches them from etcd into /run/nap (0600)
+	// at its start; no unit file and no journal holds the value.
+	const secret = "fleet-s3cr3t-42"
+	user = naptest.StartRouterClient(host.M, "hello.apps.test", 10*time.Millisecond)
+	if out, code := s.nap("config:set", "hello", "API_KEY="+secret); code != 0 || !strings.Contains(out, "releasing them as") || strings.Contains(out, secret) {
+		t.Fatalf("config:set on fleet: exit %d", code)
+	}
+	user.Check(t, "config:set on fleet, through the router", 0)
+	withSecret := 0
+	for _, m := range machines {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, _ := m.Exec(ctx, "sh", "-c", `for c in $(docker ps --format '{{.Names}}' | grep '^hello\.web\.'); do docker inspect --format '{{json .Config.Env}}' $c; done; `+
+			`echo FILES; grep -rl `+secret+` /etc/systemd /run/systemd /run/fleet /var/lib/nap 2>/dev/null; echo JOURNAL; journalctl --no-pager -o cat | grep -c `+secret+`; stat -c '%a %U' /run/nap/*.env 2>/dev/null; true`)
+		cancel()
+		out := string(res.Stdout)
+		withSecret += strings.Count(out, `"API_KEY=`+secret+`"`)
+		files, rest, _ := strings.Cut(strings.SplitN(out, "FILES\n", 2)[1], "JOURNAL\n")
+		if m.Name == "f1" {
+			files = strings.ReplaceAll(strings.ReplaceAll(files, "/var/lib/nap/hello/config/1.env\n", ""), "/var/lib/nap/hello/config/1.env", "")
+		}
+		if strings.TrimSpace(files) != "" || !strings.HasPrefix(rest, "0\n") {
+			t.Errorf("%s: the secret is in %q; journal lines and fetched files: %q", m.Name, files, rest)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(strings.TrimPrefix(rest, "0\n")), "\n") {
+			if line != "" && line != "600 root" {
+				t.Errorf("%s: a fetched config file is %q, want 600 root", m.Name, line)
+			}
+		}
+	}
+	if withSecret != n {
+		t.Errorf("%d containers have the config var, want %d", withSecret, n)
+	}
+
 	if _, code := s.nap("destroy", "hello"); code != 0 {
 		t.Fatalf("destroy: exit %d", code)
 	}

@@ -112,8 +112,10 @@ func (d *Deployer) Destroy(ctx context.Context, app string) error {
 	if err := s.destroy(ctx, names); err != nil {
 		return err
 	}
-	if err := s.etcd.DeleteDir(ctx, render.AppKey(s.cfg.Operator.Discovery.Prefix, app)); err != nil {
-		return envErr("destroy", "%v", err)
+	for _, dir := range []string{render.AppKey(s.cfg.Operator.Discovery.Prefix, app), render.ConfigKeyDir(app)} {
+		if err := s.etcd.DeleteDir(ctx, dir); err != nil {
+			return envErr("destroy", "%v", err)
+		}
 	}
 	// The app's owner stays recorded (access.json): its repository is
 	// still theirs to push again; its config vars go.

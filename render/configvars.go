@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nap-paas/nap/unit"
 )
 
 // Config vars (`config:set`) reach a release's run units as a file the
@@ -95,17 +97,22 @@ func ParseEnvFile(data []byte) (map[string]string, error) {
 	return vars, nil
 }
 
-// checkConfigRef: the release's config file and names, as the run unit
-// will hold them.
+// checkConfigRef: the release's config vars, as its run units will name
+// them — a file (systemd) or an etcd key (fleet), and their names.
 func checkConfigRef(rel Release) error {
-	if rel.ConfigFile == "" {
-		if len(rel.ConfigKeys) > 0 {
-			return errors.New("config vars named without their file")
+	switch {
+	case rel.ConfigFile != "" && rel.ConfigKey != "":
+		return errors.New("config vars in a file and in etcd: give one")
+	case rel.ConfigFile != "":
+		if err := validAbs(rel.ConfigFile); err != nil {
+			return fmt.Errorf("config file: %v", err)
 		}
-		return nil
-	}
-	if err := validAbs(rel.ConfigFile); err != nil {
-		return fmt.Errorf("config file: %v", err)
+	case rel.ConfigKey != "":
+		if err := validPrefix(rel.ConfigKey); err != nil {
+			return fmt.Errorf("config key: %v", err)
+		}
+	case len(rel.ConfigKeys) > 0:
+		return errors.New("config vars named without their file or key")
 	}
 	for _, k := range rel.ConfigKeys {
 		if err := validEnvName(k); err != nil {
@@ -113,4 +120,10 @@ func checkConfigRef(rel Release) error {
 		}
 	}
 	return nil
+}
+
+// configFetched is where a fleet run unit's instance finds the config vars
+// it fetched: /run/nap/%n.env on its machine.
+func configFetched() unit.Text {
+	return unit.Cat(unit.Lit("/run/nap/"), unit.Spec(unit.FullName), unit.Lit(".env"))
 }

@@ -72,3 +72,35 @@ func TestConfigVars(t *testing.T) {
 		}
 	}
 }
+
+// On fleet the run unit fetches the vars from etcd onto its machine before
+// docker starts, and removes them when it stops; it names the key only.
+func TestRenderConfigVarsFleet(t *testing.T) {
+	cfg := mustConfig(t, "target: fleet\ndiscovery: {etcd: v3, endpoints: [\"http://f1:2379\"]}\n", "")
+	rel := Release{App: "hello", Rev: testRev, Gen: 2, ConfigKey: ConfigKey("hello", 3), ConfigKeys: []string{"SECRET"}}
+	files, err := Render(parseImage(t, helloDockerfile), cfg, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := files[1]
+	pre := values(run, "Service", "ExecStartPre")
+	if want := "/opt/nap/bin/nap-render config-fetch --etcd v3 --endpoints http://f1:2379 --key /nap/config/hello/3 --out /run/nap/%n.env"; len(pre) != 3 || pre[2] != want {
+		t.Errorf("ExecStartPre = %q, want the fetch last:\n%s", pre, want)
+	}
+	if start := strings.Join(values(run, "Service", "ExecStart"), ""); !strings.Contains(start, "--env-file /run/nap/%n.env ") {
+		t.Errorf("ExecStart does not read the fetched file:\n%s", start)
+	}
+	if post := values(run, "Service", "ExecStopPost"); len(post) != 1 || post[0] != "-/bin/rm -f /run/nap/%n.env" {
+		t.Errorf("ExecStopPost = %q", post)
+	}
+	for name, bad := range map[string]Release{
+		"both":      {ConfigFile: "/x.env", ConfigKey: "/nap/config/hello/1"},
+		"key":       {ConfigKey: "/nap/config/hello/1\nExecStartPre=/bin/sh"},
+		"key blank": {ConfigKey: "/nap/config/a b"},
+	} {
+		bad.App, bad.Rev = "hello", testRev
+		if _, err := Render(parseImage(t, helloDockerfile), cfg, bad); err == nil {
+			t.Errorf("%s: rendered", name)
+		}
+	}
+}

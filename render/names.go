@@ -211,6 +211,14 @@ func ParseKey(prefix, key string) (k KeyName, ok bool) {
 	return KeyName{App: parts[0], Proc: parts[1], R: id, Instance: n}, true
 }
 
+// ConfigKeyDir is the etcd directory of app's config vars on fleet, one
+// key per version (ConfigKey): outside the announcements' prefix, which
+// routers read.
+func ConfigKeyDir(app string) string { return "/nap/config/" + app }
+
+// ConfigKey is version v of app's config vars in etcd.
+func ConfigKey(app string, v int) string { return ConfigKeyDir(app) + "/" + strconv.Itoa(v) }
+
 // AppKey is PREFIX/APP, the directory of every key of app.
 func AppKey(prefix, app string) string { return strings.TrimRight(prefix, "/") + "/" + app }
 

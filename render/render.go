@@ -25,6 +25,10 @@ type Release struct {
 	// names, which win over nap.yaml's env of the same name. "" = none.
 	ConfigFile string
 	ConfigKeys []string
+	// ConfigKey (fleet, whose machines do not share the git host's disk)
+	// is the etcd key holding them (ConfigKey): the run unit fetches it
+	// into /run/nap/UNIT.env on its machine before docker starts.
+	ConfigKey string
 }
 
 // Units is one release's unit set, typed: what deploy reads instead of

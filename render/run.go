@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/nap-paas/nap/dockerfile"
 	"github.com/nap-paas/nap/unit"
@@ -98,6 +99,9 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 			words = append(words, lit(w))
 		}
 	}
+	if rel.ConfigKey != "" {
+		words = append(words, lit("--env-file"), configFetched())
+	}
 	for _, a := range runArgs(img, image, pr.Command) {
 		words = append(words, lit(a))
 	}
@@ -111,7 +115,7 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 	if s := stopStatus(img.StopSignal); s != 143 {
 		success += " " + strconv.Itoa(s)
 	}
-	f.Section("Service").
+	svc := f.Section("Service").
 		Add("Restart", lit("on-failure")).
 		Add("RestartSec", lit(restartDelay)).
 		Add("TimeoutStartSec", lit(startTimeout)).
@@ -121,9 +125,19 @@ func runUnit(img *dockerfile.Image, cfg *Config, rel Release, pr *proc) *unit.Fi
 		// "-": an instance restarts from its local image while the registry
 		// is down (a crash, a docker restart, a reboot); a missing image
 		// still fails at docker run.
-		AddRaw("ExecStartPre", unit.ExecWords(unit.IgnoreFailure, lit(op.Docker), lit("pull"), lit(image))).
-		AddRaw("ExecStart", unit.ExecWords(0, words...)).
+		AddRaw("ExecStartPre", unit.ExecWords(unit.IgnoreFailure, lit(op.Docker), lit("pull"), lit(image)))
+	if rel.ConfigKey != "" {
+		// The config vars come from etcd onto this machine (0600, root's)
+		// for this start only; the unit names the key, never a value.
+		d := op.Discovery
+		svc.AddRaw("ExecStartPre", unit.ExecWords(0, lit(op.NapRender), lit("config-fetch"), lit("--etcd"), lit(d.Etcd),
+			lit("--endpoints"), lit(strings.Join(d.Endpoints, ",")), lit("--key"), lit(rel.ConfigKey), lit("--out"), configFetched()))
+	}
+	svc.AddRaw("ExecStart", unit.ExecWords(0, words...)).
 		AddRaw("ExecStop", unit.ExecWords(0, lit(op.Docker), lit("stop"), name))
+	if rel.ConfigKey != "" {
+		svc.AddRaw("ExecStopPost", unit.ExecWords(unit.IgnoreFailure, lit("/bin/rm"), lit("-f"), configFetched()))
+	}
 	if op.Target == TargetFleet {
 		x := f.Section(unit.FleetSection).Add("Conflicts", lit(names.RunGlob(pr.name)))
 		for _, m := range app.Metadata {

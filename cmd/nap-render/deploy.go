@@ -143,6 +143,26 @@ never appear in a unit, a log line or a push.`,
 			}
 		}),
 	}
+	commands["config-fetch"] = &cli.Command{
+		Synopsis: "--etcd v2|v3 --endpoints URL[,URL…] --key KEY --out FILE",
+		Summary:  "config-fetch: a fleet run unit's config vars from etcd into FILE (0600; run by the unit)",
+		Args:     [2]int{0, 0},
+		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
+			api := fs.String("etcd", "v2", "etcd's API: v2 or v3")
+			endpoints := fs.String("endpoints", "http://127.0.0.1:2379", "etcd's client URLs, comma-separated")
+			key := fs.String("key", "", "the key")
+			out := fs.String("out", "", "the file written")
+			return func(c *cli.Call) error {
+				if *key == "" || !filepath.IsAbs(*out) || (*api != "v2" && *api != "v3") {
+					return usageErr("give --etcd v2|v3, --key and an absolute --out")
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				d := render.Discovery{Etcd: *api, Endpoints: strings.Split(*endpoints, ",")}
+				return envErr(deploy.FetchConfig(ctx, d.Client(), *key, *out))
+			}
+		},
+	}
 	commands["run"] = &cli.Command{
 		Synopsis: "APP -- CMD…",
 		Summary:  "run APP -- CMD…: a one-off container of the running release; its exit code is run's",
