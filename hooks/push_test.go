@@ -181,7 +181,7 @@ func TestPushShellMode(t *testing.T) {
 			{"status $(id)", "'(' outside quotes"},
 			{"logs myapp --evil", `unexpected "--evil"`},
 			{"destroy myapp", "confirm with --confirm myapp"},
-			{"status " + strings.Repeat("x ", 600), "at most 512 are taken"},
+			{"status " + strings.Repeat("x ", 10000), "at most 512 are taken"},
 			{"git-receive-pack 'myapp'; touch /tmp/pwned", "bad repository argument"},
 			{"git-receive-pack 'my\napp'", "invalid app name"},
 			{"git-receive-pack '../myapp'", "invalid app name"},
