@@ -579,6 +579,23 @@ func (h *host) appCommands(rev string) {
 			t.Errorf("ssh %v as another user: %s", words, res)
 		}
 	}
+	// hostile command lines, as ssh sends them: refused before anything runs
+	for words, want := range map[string]string{
+		"status hello; touch /tmp/pwned":        "';' outside quotes",
+		"status hello\ntouch /tmp/pwned":        "outside quotes",
+		"run hello -- $(touch /tmp/pwned)":      "'(' outside quotes",
+		"logs hello --since yesterday":          `unexpected "--since"`,
+		"config:set hello 'A=x\nB=y'":           "line break",
+		"status " + strings.Repeat("x ", 10000): "at most 512 are taken",
+		"sh -c id":                              `unknown command "sh"`,
+	} {
+		if res := h.SSH(devUser, words); res.Code == 0 || !strings.Contains(string(res.Stderr), want) {
+			t.Errorf("ssh %.40q: %s\nwant a refusal saying %q", words, res, want)
+		}
+	}
+	if h.Try("root", nil, "test", "-e", "/tmp/pwned").Code == 0 {
+		t.Errorf("a hostile command line ran something")
+	}
 	if res := h.SSH("eve", "apps"); res.Code != 0 || strings.Contains(string(res.Stdout), appName) {
 		t.Errorf("ssh apps as another user: %s", res)
 	}

@@ -103,17 +103,7 @@ func Install(t testing.TB, m *sandbox.Machine, opts Options) *Host {
 	t.Helper()
 	h := New(t, m)
 	h.Run("root", "chown", "root:", Bin)
-	// systemctl as a user other than root goes through D-Bus and polkit.
-	for _, u := range []string{"dbus.socket", "dbus.service", "polkit.service"} {
-		b, err := os.ReadFile("/lib/systemd/system/" + u)
-		if err != nil {
-			sandbox.Unavailable(t, "unit %s: %v", u, err)
-		}
-		h.WriteFile("/etc/systemd/system/"+u, b, "root", 0o644)
-	}
-	h.WriteFile("/etc/polkit-1/rules.d/50-nap.rules", []byte(PolkitRule), "root", 0o644)
-	h.Run("root", "systemctl", "daemon-reload")
-	h.Run("root", "systemctl", "start", "dbus.socket", "dbus.service", "polkit.service")
+	h.StartDBus()
 	for _, u := range []string{"nap", "dev"} {
 		if _, err := m.AddUser(u); err != nil {
 			t.Fatal(err)
@@ -142,6 +132,22 @@ func Install(t testing.TB, m *sandbox.Machine, opts Options) *Host {
 	return h
 }
 
+// StartDBus starts D-Bus and polkit with README's rule for the nap user:
+// systemctl as a user other than root goes through them.
+func (h *Host) StartDBus() {
+	h.t.Helper()
+	for _, u := range []string{"dbus.socket", "dbus.service", "polkit.service"} {
+		b, err := os.ReadFile("/lib/systemd/system/" + u)
+		if err != nil {
+			sandbox.Unavailable(h.t, "unit %s: %v", u, err)
+		}
+		h.WriteFile("/etc/systemd/system/"+u, b, "root", 0o644)
+	}
+	h.WriteFile("/etc/polkit-1/rules.d/50-nap.rules", []byte(PolkitRule), "root", 0o644)
+	h.Run("root", "systemctl", "daemon-reload")
+	h.Run("root", "systemctl", "start", "dbus.socket", "dbus.service", "polkit.service")
+}
+
 // journalReadable is what Debian's tmpfiles.d does at boot: the journal
 // readable by the systemd-journal group.
 const journalReadable = `for d in /run/log/journal /var/log/journal; do mkdir -p $d && chgrp -R systemd-journal $d && chmod -R g+rX $d && find $d -type d -exec chmod g+s {} +; done`
@@ -160,9 +166,12 @@ func (h *Host) Try(user string, env []string, argv ...string) sandbox.Result {
 
 // SSHArgv is `ssh nap@127.0.0.1 WORDS…` as user sends it: ssh joins the
 // words with spaces into the command line the forced command reads.
-func SSHArgv(words ...string) []string {
+func SSHArgv(words ...string) []string { return SSHArgvTo("nap", words...) }
+
+// SSHArgvTo is SSHArgv to another user of the machine (gitolite's).
+func SSHArgvTo(login string, words ...string) []string {
 	return append([]string{"ssh", "-T", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "nap@127.0.0.1"}, words...)
+		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", login + "@127.0.0.1"}, words...)
 }
 
 // SSH runs an app command over ssh as user (dev holds the key nap
