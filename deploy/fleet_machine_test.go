@@ -395,19 +395,36 @@ func (s *site) checkGone(t *testing.T, machines []*sandbox.Machine, rev string) 
 		pattern = "hello.*" + rev[:12]
 	}
 	for _, m := range machines {
-		out, _ := m.Systemctl("list-units", "--all", "--plain", "--no-legend", pattern+"*")
-		var left []string
-		for _, l := range strings.Split(out, "\n") {
-			// a release's build unit stays with its release (a rollback
-			// needs no build); the whole app's goes with destroy
-			// fleet unloads a failed unit's file but does not reset it:
-			// systemd keeps its record ("not-found failed", no process)
-			if l != "" && (rev == "" || !strings.Contains(l, ".build.")) && !strings.Contains(l, " not-found failed ") {
-				left = append(left, l)
+		// fleet's agent reports a unit gone once it has unloaded its file
+		// and asked systemd to stop it: one whose container is still
+		// stopping ("not-found deactivating") may take a few seconds more
+		// on a loaded machine, no longer.
+		began := time.Now()
+		for {
+			out, _ := m.Systemctl("list-units", "--all", "--plain", "--no-legend", pattern+"*")
+			var left []string
+			stopping := true
+			for _, l := range strings.Split(out, "\n") {
+				// a release's build unit stays with its release (a rollback
+				// needs no build); the whole app's goes with destroy
+				// fleet unloads a failed unit's file but does not reset it:
+				// systemd keeps its record ("not-found failed", no process)
+				if l != "" && (rev == "" || !strings.Contains(l, ".build.")) && !strings.Contains(l, " not-found failed ") {
+					left = append(left, l)
+					stopping = stopping && strings.Contains(l, " not-found deactivating ")
+				}
 			}
-		}
-		if len(left) > 0 {
-			t.Errorf("%s still has units of %s:\n%s", m.Name, pattern, strings.Join(left, "\n"))
+			if len(left) == 0 {
+				if d := time.Since(began); d > time.Second {
+					t.Logf("%s: the last units of %s stopped %v after fleet reported them gone", m.Name, pattern, d.Round(100*time.Millisecond))
+				}
+				break
+			}
+			if !stopping || time.Since(began) > 15*time.Second {
+				t.Errorf("%s still has units of %s:\n%s", m.Name, pattern, strings.Join(left, "\n"))
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	if out := s.sh("fleetctl list-units --no-legend --full --fields=unit | grep '^" + pattern + "' | grep -v '\\.build\\.' || true"); out != "" {
