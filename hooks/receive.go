@@ -94,7 +94,7 @@ func (r *Receiver) Receive(ctx context.Context, updates []Update) error {
 		}
 		if r.Current != nil {
 			if cur := r.Current(); cur != "" && cur != u.Old {
-				deploy.Say(r.Stdout, "%s serves %.12s, which %s does not name (a push whose ref update failed after its deploy); this push replaces it", r.App, cur, u.Ref)
+				deploy.Say(r.Stdout, "%s serves %.12s, which %s does not name (a rollback, or a push whose ref update failed after its deploy); this push replaces it", r.App, cur, u.Ref)
 			}
 		}
 		if err := r.deploy(ctx, u); err != nil {
