@@ -299,11 +299,22 @@ func (h *host) checkAnswering(target, out, rev string) {
 		h.T().Errorf("%s: nap's last line is %q, want the app's URL", target, last)
 	}
 	// The router serves the new instance once its watch has seen the key
-	// and nginx has reloaded: a fraction of a second.
-	for began := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+	// and nginx has reloaded: a fraction of a second. Right after a reload
+	// the old workers may still take a connection or two (with the
+	// configuration before, here: the app's 503), so it counts from the
+	// first answer of ten in a row.
+	var first time.Duration
+	for began, inRow := time.Now(), 0; ; time.Sleep(10 * time.Millisecond) {
 		body, err := naptest.RouterGet(h.M.HTTPClient(), appHost)
 		if err == nil && releaseOf(body) == rev {
-			h.T().Logf("%s: http://%s answers through the router %v after the key was seen", target, appHost, time.Since(began).Round(time.Millisecond))
+			if inRow++; inRow == 1 {
+				first = time.Since(began)
+			}
+		} else {
+			inRow = 0
+		}
+		if inRow == 10 {
+			h.T().Logf("%s: http://%s answers through the router %v after the key was seen", target, appHost, first.Round(time.Millisecond))
 			break
 		}
 		if time.Since(began) > 5*time.Second {
