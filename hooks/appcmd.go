@@ -2,6 +2,8 @@ package hooks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -208,18 +210,15 @@ func checkDestroy(app string, args []string) error {
 }
 
 func checkConfigSet(_ string, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("name no variable")
+	set, stdinName, err := render.ParseConfigArgs(args)
+	if err != nil {
+		return err
 	}
-	if len(args) == 2 && args[1] == "-" {
-		return render.CheckConfigVar(args[0], "")
+	if stdinName != "" {
+		return render.CheckConfigVar(stdinName, "")
 	}
-	for _, kv := range args {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("%s: give NAME=VALUE, or NAME - with the value on stdin", render.QuoteName(kv))
-		}
-		if err := render.CheckConfigVar(k, v); err != nil {
+	for _, k := range slices.Sorted(maps.Keys(set)) { // the first wrong one, always the same
+		if err := render.CheckConfigVar(k, set[k]); err != nil {
 			return err
 		}
 	}

@@ -127,3 +127,24 @@ func checkConfigRef(rel Release) error {
 func configFetched() unit.Text {
 	return unit.Cat(unit.Lit("/run/nap/"), unit.Spec(unit.FullName), unit.Lit(".env"))
 }
+
+// ParseConfigArgs reads config:set's words: NAME=VALUE…, or NAME - for one
+// value read from stdin (stdinName is then NAME, set empty). The
+// variables themselves are CheckConfigVar's to judge.
+func ParseConfigArgs(args []string) (set map[string]string, stdinName string, err error) {
+	if len(args) == 0 {
+		return nil, "", errors.New("name no variable")
+	}
+	if len(args) == 2 && args[1] == "-" {
+		return map[string]string{}, args[0], nil
+	}
+	set = map[string]string{}
+	for _, kv := range args {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, "", fmt.Errorf("%s: give NAME=VALUE, or NAME - with the value on stdin", QuoteName(kv))
+		}
+		set[k] = v
+	}
+	return set, "", nil
+}

@@ -113,21 +113,16 @@ never appear in a unit, a log line or a push.`,
 		Args: [2]int{2, -1},
 		Setup: deployer(func(fs *flag.FlagSet) func(*cli.Call, *deploy.Deployer) error {
 			return func(c *cli.Call, d *deploy.Deployer) error {
-				set := map[string]string{}
-				if len(c.Args) == 3 && c.Args[2] == "-" {
+				set, stdinName, err := render.ParseConfigArgs(c.Args[1:])
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				if stdinName != "" {
 					b, err := io.ReadAll(io.LimitReader(os.Stdin, render.MaxConfigValue+2))
 					if err != nil {
 						return err
 					}
-					set[c.Args[1]] = strings.TrimSuffix(string(b), "\n")
-				} else {
-					for _, kv := range c.Args[1:] {
-						k, v, ok := strings.Cut(kv, "=")
-						if !ok {
-							return usageErr("%s: give NAME=VALUE, or NAME - with the value on stdin", render.QuoteName(kv))
-						}
-						set[k] = v
-					}
+					set[stdinName] = strings.TrimSuffix(string(b), "\n")
 				}
 				return d.SetConfig(context.Background(), c.Args[0], set, nil)
 			}

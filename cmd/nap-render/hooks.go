@@ -75,11 +75,7 @@ split by shell quoting, never run by a shell. Anything else is refused.`,
 			admin := fs.Bool("admin", false, "the user may use every app")
 			config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
 			return func(c *cli.Call) error {
-				op, err := deploy.LoadOperator(*config)
-				if err != nil {
-					return err
-				}
-				self, err := selfPath()
+				op, self, err := operatorAndSelf(*config)
 				if err != nil {
 					return err
 				}
@@ -109,11 +105,7 @@ func setupHooks(fs *flag.FlagSet) func(*cli.Call) error {
 		if *config != "" {
 			flags = []string{"--config", abs(*config)}
 		}
-		op, err := deploy.LoadOperator(*config)
-		if err != nil {
-			return err
-		}
-		self, err := selfPath()
+		op, self, err := operatorAndSelf(*config)
 		if err != nil {
 			return err
 		}
@@ -157,15 +149,11 @@ func init() {
 		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
 			config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
 			return func(c *cli.Call) error {
-				self, err := selfPath()
+				op, self, err := operatorAndSelf(*config)
 				if err != nil {
 					return err
 				}
 				gitolite, err := hooks.GitoliteProgram(os.Getenv("GL_BINDIR"))
-				if err != nil {
-					return err
-				}
-				op, err := deploy.LoadOperator(*config)
 				if err != nil {
 					return err
 				}
@@ -213,4 +201,16 @@ func abs(path string) string {
 		return a
 	}
 	return path
+}
+
+// operatorAndSelf is what the git side's commands start from: the
+// operator config, and this binary's path, which hooks, forced commands
+// and gitolite's command name.
+func operatorAndSelf(config string) (render.Operator, string, error) {
+	op, err := deploy.LoadOperator(config)
+	if err != nil {
+		return op, "", err
+	}
+	self, err := selfPath()
+	return op, self, err
 }
