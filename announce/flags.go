@@ -1,8 +1,11 @@
 package announce
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -36,4 +39,36 @@ func (c *Config) Flags(fs *flag.FlagSet) func() error {
 		c.V3, c.Endpoints, c.TTL = api == "v3", strings.Split(endpoints, ","), time.Duration(ttl)*time.Second
 		return nil
 	}
+}
+
+// Command is `nap-render announce MODE` with c: "serve" is the host's
+// announcer; "register" and "withdraw" an instance with it (register
+// starts it as `self announce serve` when it is not running); "" is one
+// instance announced by this process. It says on out what it did.
+func Command(ctx context.Context, mode string, c Config, self string, out io.Writer) error {
+	switch mode {
+	case "serve":
+		return Serve(ctx, Host{Log: out})
+	case "register":
+		start := func() error { return StartHost(ctx, self, "announce", "serve") }
+		switch err := Register(ctx, Host{}, c, start); {
+		case errors.Is(err, ErrStopped):
+			fmt.Fprintf(out, "%s: %v\n", c.Key, err)
+			return nil
+		case err != nil:
+			return fmt.Errorf("registering %s: %v", c.Key, err)
+		}
+		fmt.Fprintf(out, "%s announces %s (its journal: journalctl -u %s)\n", Unit, c.Key, Unit)
+	case "withdraw":
+		if err := Withdraw(ctx, Host{}, c); err != nil {
+			// The stop goes on: the key expires after its TTL.
+			fmt.Fprintf(out, "could not delete %s (it expires after its TTL): %v\n", c.Key, err)
+			return nil
+		}
+		fmt.Fprintf(out, "withdrew %s\n", c.Key)
+	default:
+		c.Log = out
+		return Run(ctx, c)
+	}
+	return nil
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/nap-paas/nap/deploy/driver"
 	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/dockerfile"
-	"github.com/nap-paas/nap/etcd"
 	"github.com/nap-paas/nap/internal/atomicfile"
 	"github.com/nap-paas/nap/render"
 	"github.com/nap-paas/nap/source"
@@ -213,6 +212,24 @@ func (d *Deployer) SetConfig(ctx context.Context, app string, set map[string]str
 	return d.Deploy(ctx, app, "", rev)
 }
 
+// SetConfigArgs is SetConfig of config:set's words (render.ParseConfigArgs):
+// NAME=VALUE…, or NAME - with the value read from stdin, one trailing
+// newline dropped.
+func (d *Deployer) SetConfigArgs(ctx context.Context, app string, args []string, stdin io.Reader) error {
+	set, stdinName, err := render.ParseConfigArgs(args)
+	if err != nil {
+		return inputErr("config", "%v", err)
+	}
+	if stdinName != "" {
+		b, err := io.ReadAll(io.LimitReader(stdin, render.MaxConfigValue+2))
+		if err != nil {
+			return envErr("config", "reading %s from stdin: %v", stdinName, err)
+		}
+		set[stdinName] = strings.TrimSuffix(string(b), "\n")
+	}
+	return d.SetConfig(ctx, app, set, nil)
+}
+
 // setConfig writes the new version under the session's lock and returns
 // the running release's revision and the names that changed.
 func (s *session) setConfig(set map[string]string, unset []string) (rev string, changed []string, err error) {
@@ -397,11 +414,16 @@ func (s *session) waitReported(ctx context.Context, names []string) error {
 	}
 }
 
-// FetchConfig writes the config vars at key in etcd to out (0600, its
-// directory 0700): what a fleet run unit does on its machine before
-// docker starts (render's config-fetch ExecStartPre).
-func FetchConfig(ctx context.Context, c *etcd.Client, key, out string) error {
-	value, err := c.Get(ctx, key)
+// FetchConfig writes the config vars at key in d's etcd to out (0600,
+// its directory 0700), within a minute: what a fleet run unit does on its
+// machine before docker starts (render's config-fetch ExecStartPre).
+func FetchConfig(ctx context.Context, d render.Discovery, key, out string) error {
+	if key == "" || !filepath.IsAbs(out) || (d.Etcd != "v2" && d.Etcd != "v3") {
+		return inputErr("config-fetch", "give etcd's API (v2 or v3), the key and an absolute file")
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	value, err := d.Client().Get(ctx, key)
 	if err != nil {
 		return fmt.Errorf("config vars %s: %w", key, err)
 	}

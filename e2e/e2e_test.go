@@ -595,7 +595,7 @@ func (h *host) appCommands(rev string) {
 		"status hello; touch /tmp/pwned":        "';' outside quotes",
 		"status hello\ntouch /tmp/pwned":        "outside quotes",
 		"run hello -- $(touch /tmp/pwned)":      "'(' outside quotes",
-		"logs hello --since yesterday":          `unexpected "--since"`,
+		"logs hello --since yesterday":          "flag provided but not defined: -since",
 		"config:set hello 'A=x\nB=y'":           "line break",
 		"status " + strings.Repeat("x ", 10000): "at most 512 are taken",
 		"sh -c id":                              `unknown command "sh"`,

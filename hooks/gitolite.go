@@ -101,12 +101,7 @@ type GitoliteSession struct {
 	DeployBranch string // the operator's deploy_branch
 	Command      string // SSH_ORIGINAL_COMMAND: "nap COMMAND …"
 	Gitolite     string // the gitolite program
-	Self         string
-	Flags        []string
-	Env          []string
-	Stdin        io.Reader
-	Stdout       io.Writer
-	Stderr       io.Writer
+	Runner
 }
 
 // Serve checks the command and the user's access, then runs it.
@@ -121,7 +116,7 @@ func (g GitoliteSession) Serve(ctx context.Context) error {
 	}
 	switch c.Name {
 	case "help":
-		_, err := io.WriteString(g.Stdout, strings.ReplaceAll(CommandHelp(), "ssh nap@HOST ", "ssh git@HOST nap "))
+		_, err := io.WriteString(g.Stdout, CommandHelp("ssh git@HOST nap ", c.Words))
 		return err
 	case "apps":
 		return &RequestError{"gitolite lists the repositories you may use: ssh git@host info"}
@@ -140,7 +135,7 @@ func (g GitoliteSession) Serve(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("gitolite access: %v: %s", err, strings.TrimSpace(string(out)))
 	}
-	return runCommand(ctx, g.Self, g.Flags, c, nil, append(g.Env[:len(g.Env):len(g.Env)], "NAP_USER="+g.User), g.Stdin, g.Stdout, g.Stderr)
+	return g.run(ctx, c, g.User, nil)
 }
 
 // GitoliteCommandScript is the command gitolite runs for `nap …`: it

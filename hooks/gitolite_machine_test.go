@@ -74,7 +74,7 @@ repo [a-z][a-z0-9-]{0,62}
 		"status shop; touch /tmp/pwned":         "';' outside quotes",
 		"status shop\ntouch /tmp/pwned":         "newlines in the command", // gitolite refuses it first
 		"run shop -- $(touch /tmp/pwned)":       "'(' outside quotes",
-		"status shop --evil":                    `unexpected "--evil"`,
+		"status shop --evil":                    "flag provided but not defined: -evil",
 		"status " + strings.Repeat("x ", 10000): "at most 512 are taken",
 	} {
 		if res := ssh("dev", line); res.Code == 0 || !strings.Contains(string(res.Stderr), want) {

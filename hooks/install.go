@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -232,10 +231,10 @@ type InstallOptions struct {
 	// Home is the nap user's home (shell mode) or the gitolite user's
 	// (gitolite mode).
 	Home string
-	Hook []byte // the pre-receive hook, HookScript's
-	// Command (gitolite mode) is the `nap` gitolite command,
-	// GitoliteCommandScript's.
-	Command []byte
+	// NapRender is the absolute path the hook and gitolite's command run;
+	// Flags (e.g. --config FILE) are passed on to it.
+	NapRender string
+	Flags     []string
 	// MaxPush is the largest push git accepts (receive.maxInputSize): the
 	// operator's limits.max_tree.
 	MaxPush int64
@@ -244,20 +243,24 @@ type InstallOptions struct {
 }
 
 // Install sets a host up so that pushes deploy — the hook, in gitolite
-// mode LOCAL_CODE in .gitolite.rc and the hook linked into every
-// repository, and git's push size limit — saying on w what it changed,
-// a line each.
+// mode LOCAL_CODE in .gitolite.rc, the `nap` command and the hook linked
+// into every repository, and git's push size limit — saying on w what it
+// changed, a line each.
 func Install(o InstallOptions, w io.Writer) error {
+	if o.Home == "" || o.DryRun && o.Mode != ModeGitolite {
+		return &RequestError{"give the home to set up; only gitolite mode has a dry run"}
+	}
+	hook, err := HookScript(o.NapRender, o.Mode, o.Flags)
+	if err != nil {
+		return &RequestError{err.Error()}
+	}
 	git, err := exec.LookPath("git")
 	if err != nil {
 		return err
 	}
 	switch o.Mode {
 	case ModeShell:
-		if o.DryRun {
-			return errors.New("shell mode has no dry run")
-		}
-		changes, err := InstallShell(Home(o.Home), o.Hook)
+		changes, err := InstallShell(Home(o.Home), hook)
 		for _, c := range changes {
 			fmt.Fprintln(w, c)
 		}
@@ -266,7 +269,7 @@ func Install(o InstallOptions, w io.Writer) error {
 		}
 	case ModeGitolite:
 		old, _ := os.ReadFile(filepath.Join(o.Home, ".gitolite.rc"))
-		changes, err := InstallGitolite(o.Home, o.Hook, o.Command, o.DryRun)
+		changes, err := InstallGitolite(o.Home, hook, GitoliteCommandScript(o.NapRender, o.Flags), o.DryRun)
 		if err != nil {
 			return err
 		}
@@ -289,8 +292,6 @@ func Install(o InstallOptions, w io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(w, "ran gitolite setup --hooks-only: the hook is linked into every repository")
-	default:
-		return fmt.Errorf("mode %q: want shell or gitolite", o.Mode)
 	}
 	c, err := LimitPushSize(git, o.Home, o.MaxPush)
 	fmt.Fprintln(w, c)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nap-paas/nap/deploy/store"
 	"github.com/nap-paas/nap/internal/atomicfile"
 	"github.com/nap-paas/nap/internal/sh"
 	"github.com/nap-paas/nap/render"
@@ -147,4 +148,20 @@ func AddKey(path, line string, key PublicKey) (AddKeyResult, error) {
 		return 0, err
 	}
 	return KeyAdded, atomicfile.Write(path, buf, 0o600)
+}
+
+// Share lets user use app (grant), or no longer (revoke), recording it in
+// the app's access under state, and says what it did.
+func Share(state, app, user string, grant bool) (string, error) {
+	if err := render.ValidApp(app); err != nil {
+		return "", &RequestError{err.Error()}
+	}
+	if err := ValidUser(user); err != nil {
+		return "", &RequestError{err.Error()}
+	}
+	st := store.NewApp(state, app)
+	if grant {
+		return fmt.Sprintf("%s may use %s", user, app), st.Grant(user)
+	}
+	return fmt.Sprintf("%s may no longer use %s (unless an admin)", user, app), st.Revoke(user)
 }

@@ -179,7 +179,7 @@ func TestPushShellMode(t *testing.T) {
 			{"status myapp; id", "';' outside quotes"},
 			{"status myapp\nid", "outside quotes"},
 			{"status $(id)", "'(' outside quotes"},
-			{"logs myapp --evil", `unexpected "--evil"`},
+			{"logs myapp --evil", "flag provided but not defined: -evil"},
 			{"destroy myapp", "confirm with --confirm myapp"},
 			{"status " + strings.Repeat("x ", 10000), "at most 512 are taken"},
 			{"git-receive-pack 'myapp'; touch /tmp/pwned", "bad repository argument"},

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/nap-paas/nap/deploy/store"
+	"github.com/nap-paas/nap/internal/cli"
 	"github.com/nap-paas/nap/render"
 )
 
@@ -22,13 +24,25 @@ type Session struct {
 	Admin   bool   // the key was added with keys add --admin: every app
 	Command string // SSH_ORIGINAL_COMMAND, never given to a shell
 	Home    Home
-	State   string   // the operator's state directory: who owns which app
-	Self    string   // nap-render, which runs the commands
-	Flags   []string // its flags for every command (--config F)
-	Env     []string // git's environment; NAP_USER and NAP_APP are added
-	Stdin   io.Reader
-	Stdout  io.Writer
-	Stderr  io.Writer
+	State   string // the operator's state directory: who owns which app
+	Runner
+}
+
+// Runner is what runs a session's git and app commands: nap-render with
+// its flags, the session's environment and streams.
+type Runner struct {
+	Self   string   // nap-render, which runs the commands
+	Flags  []string // its flags for every command (--config F)
+	Env    []string // the session's environment; NAP_USER and NAP_APP are added
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// ProcessRunner is the Runner of this process: its environment and
+// stdin, self with flags.
+func ProcessRunner(self string, flags []string, stdout, stderr io.Writer) Runner {
+	return Runner{Self: self, Flags: flags, Env: os.Environ(), Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}
 }
 
 // noAccess is the one answer to a user who may not use an app, whether it
@@ -69,14 +83,9 @@ func (s Session) may(app string, push bool) (claimed bool, err error) {
 	return won, err
 }
 
-// ExitError is the exit status of git or of a command: it has told the
-// client why already.
-type ExitError struct{ Code int }
-
-func (e *ExitError) Error() string { return fmt.Sprintf("exited with status %d", e.Code) }
-
 // Serve serves the session's request: a *RequestError when it is not one
-// nap serves, an *ExitError when git failed, or the machine's failure.
+// nap serves, a cli.Silent exit code when git or the command failed (it
+// said why), or the machine's failure.
 func (s Session) Serve(ctx context.Context) error {
 	if err := ValidUser(s.User); err != nil {
 		return &RequestError{err.Error()}
@@ -132,7 +141,7 @@ func (s Session) Serve(ctx context.Context) error {
 	}
 	var exit *exec.ExitError
 	if errors.As(runErr, &exit) && exit.ExitCode() > 0 {
-		return &ExitError{exit.ExitCode()}
+		return cli.Silent(exit.ExitCode())
 	}
 	return runErr
 }
@@ -145,7 +154,7 @@ func (s Session) serveCommand(ctx context.Context) error {
 		return err
 	}
 	if c.Name == "help" {
-		_, err := io.WriteString(s.Stdout, CommandHelp())
+		_, err := io.WriteString(s.Stdout, CommandHelp("ssh nap@HOST ", c.Words))
 		return err
 	}
 	if c.App != "" {
@@ -157,20 +166,19 @@ func (s Session) serveCommand(ctx context.Context) error {
 	if c.Name == "apps" && !s.Admin {
 		extra = []string{"--for", s.User}
 	}
-	return runCommand(ctx, s.Self, s.Flags, c, extra, append(s.Env[:len(s.Env):len(s.Env)], "NAP_USER="+s.User), s.Stdin, s.Stdout, s.Stderr)
+	return s.run(ctx, c, s.User, extra)
 }
 
-// runCommand runs c as `self NAME FLAGS… EXTRA… APP ARGS…` with the
+// run runs c as `SELF NAME FLAGS… EXTRA… WORDS…` for user with the
 // session's streams: the host's own command, each word checked.
-func runCommand(ctx context.Context, self string, flags []string, c Command, extra, env []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	argv := append(append(append([]string{c.Name}, flags...), extra...), c.Argv()[1:]...)
-	cmd := exec.CommandContext(ctx, self, argv...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	cmd.Env = env
+func (r Runner) run(ctx context.Context, c Command, user string, extra []string) error {
+	cmd := exec.CommandContext(ctx, r.Self, slices.Concat([]string{c.Name}, r.Flags, extra, c.Words)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.Stdin, r.Stdout, r.Stderr
+	cmd.Env = append(r.Env[:len(r.Env):len(r.Env)], "NAP_USER="+user)
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() > 0 {
-		return &ExitError{exit.ExitCode()} // the command said why
+		return cli.Silent(exit.ExitCode()) // the command said why
 	}
 	return err
 }
@@ -180,12 +188,9 @@ func runCommand(ctx context.Context, self string, flags []string, c Command, ext
 type Hook struct {
 	Mode     Mode
 	Operator render.Operator
-	// Deploy is the deploy command before APP --rev REV (e.g.
-	// /usr/bin/nap-render deploy); DeployFlags come after it.
-	Deploy, DeployFlags []string
-	Env                 []string // the hook's environment (GIT_DIR, GL_*, the quarantine)
-	Stdin               io.Reader
-	Stdout, Stderr      io.Writer
+	// Runner's Self runs the deploys (SELF deploy FLAGS… APP --rev REV);
+	// its Env is the hook's (GIT_DIR, GL_*, the quarantine).
+	Runner
 }
 
 // Run reads git's updates and deploys what they ask for. A push to
@@ -205,7 +210,7 @@ func (h Hook) Run(ctx context.Context) error {
 		return nil
 	}
 	r.DeployBranch = h.Operator.DeployBranch
-	r.Deploy, r.DeployFlags = h.Deploy, h.DeployFlags
+	r.Deploy, r.DeployFlags = []string{h.Self, "deploy"}, h.Flags
 	r.Current = func() string {
 		cur, _ := store.NewApp(h.Operator.State, r.App).Current()
 		return cur

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,10 @@ type AppOptions struct {
 	// exports it; Dir is not read.
 	FromRepo bool
 	Repo     Repo
+	// OrRepo: when Dir names no directory it is the app's name, and the
+	// tree commit Rev of the bare repository (check APP --rev REV in a
+	// hook).
+	OrRepo bool
 }
 
 // App is an app read from its tree, ready to render.
@@ -58,6 +63,12 @@ func (e *OptionError) Unwrap() error { return e.Err }
 func LoadApp(op render.Operator, o AppOptions) (*App, error) {
 	if o.Dir == "" {
 		o.Dir = "."
+	}
+	if st, err := os.Stat(o.Dir); o.OrRepo && (err != nil || !st.IsDir()) {
+		if o.Rev == "" {
+			return nil, &OptionError{"rev", fmt.Errorf("%s is not a directory: give an APPDIR, or APP --rev REV inside the app's bare repository", o.Dir)}
+		}
+		o.App, o.FromRepo = cmp.Or(o.App, o.Dir), true
 	}
 	if o.FromRepo {
 		dir, cleanup, err := exportApp(context.Background(), o.Repo, o.App, o.Rev, op.Limits)

@@ -73,7 +73,7 @@ func TestDeployRejectsHostileInput(t *testing.T) {
 		{[]string{"deploy", "hello", "--rev", "--upload-pack=touch /tmp/x"}, exitInput, "invalid revision"},
 		{[]string{"rollback", "../x"}, exitInput, "invalid app name"},
 		{[]string{"destroy", "a b"}, exitInput, "invalid app name"},
-		{[]string{"rollback", "hello", "abc"}, exitInput, "too short"},
+		{[]string{"rollback", "hello", "abc"}, exitInput, "give a release as status lists it"},
 		{[]string{"destroy"}, exitUsage, "want APP"},
 		{[]string{"plan", "hello"}, exitInput, "no current release"},
 	} {

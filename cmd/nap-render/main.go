@@ -3,11 +3,10 @@
 package main
 
 import (
-	"cmp"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/hooks"
@@ -64,13 +63,34 @@ var usageErr = cli.Usagef
 
 func envErr(err error) error { return cli.Exit(exitEnv, err) }
 
-func writeJSON(c *cli.Call, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+// opt is a flag of a command.
+func opt(name string, value any, usage string) cli.Flag {
+	return cli.Flag{Name: name, Value: value, Usage: usage}
+}
+
+// configPath is --config made absolute, for what runs nap-render again
+// elsewhere; "" is the default.
+func configPath(c *cli.Call) string {
+	p := c.String("config")
+	if a, err := filepath.Abs(p); err == nil && p != "" {
+		return a
+	}
+	return p
+}
+
+// configArgs passes --config on to what runs nap-render again.
+func configArgs(c *cli.Call) []string {
+	if p := configPath(c); p != "" {
+		return []string{"--config", p}
+	}
+	return nil
+}
+
+// writeUnits writes files as "### NAME" and each one's bytes.
+func writeUnits(c *cli.Call, files []*unit.File) error {
+	data, err := unit.MarshalAll(files)
 	if err == nil {
-		_, err = c.Stdout.Write(append(b, '\n'))
+		_, err = c.Stdout.Write(data)
 	}
 	return err
 }
-
-// first is the optional APPDIR argument.
-func first(args []string) string { return cmp.Or(append(args, "")[0], ".") }

@@ -1,12 +1,6 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/nap-paas/nap/deploy"
 	"github.com/nap-paas/nap/internal/cli"
 	"github.com/nap-paas/nap/render"
@@ -28,42 +22,31 @@ router units prints the unit that runs it (### NAME, then its bytes): on
 systemd enabled for multi-user.target, on fleet a global unit, placed on the
 machines with every --metadata given.`,
 		Args: [2]int{0, 1},
-		Setup: func(fs *flag.FlagSet) func(*cli.Call) error {
-			config := fs.String("config", "", "operator config (default "+deploy.DefaultConfig+")")
-			once := fs.Bool("once", false, "install what etcd holds now, then exit")
-			var metadata cli.Strings
-			fs.Var(&metadata, "metadata", "units: run on fleet's machines with `KEY=VALUE` (repeatable)")
-			return func(c *cli.Call) error {
-				op, err := deploy.LoadOperator(*config)
+		Flags: []cli.Flag{configFlag, opt("once", false, "install what etcd holds now, then exit"),
+			opt("metadata", cli.Strings(nil), "units: run on fleet's machines with `KEY=VALUE` (repeatable)")},
+		Run: func(c *cli.Call) error {
+			op, err := deploy.LoadOperator(c.String("config"))
+			switch {
+			case err != nil:
+				return err
+			case c.Arg(0) == "units":
+				f, err := render.RouterUnit(op, c.String("config"), c.Strings("metadata"))
 				if err != nil {
-					return err
+					return usageErr("%v", err)
 				}
-				switch append(c.Args, "")[0] {
-				case "units":
-					f, err := render.RouterUnit(op, *config, metadata)
-					if err != nil {
-						return usageErr("%v", err)
-					}
-					b, err := unit.MarshalAll([]*unit.File{f})
-					if err == nil {
-						_, err = c.Stdout.Write(b)
-					}
-					return err
-				case "":
-				default:
-					return usageErr("unknown argument %q: router runs the router, router units prints its unit", c.Args[0])
-				}
-				if op.Router.Domain == "" {
-					return usageErr("router.domain is empty in the operator config: set the domain apps answer under first")
-				}
-				r := &router.Router{Config: op.Router, Etcd: op.Discovery.Client(), Prefix: op.Discovery.Prefix, Log: c.Stderr}
-				ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-				defer stop()
-				if *once {
-					return envErr(r.Once(ctx))
-				}
-				return envErr(r.Run(ctx))
+				return writeUnits(c, []*unit.File{f})
+			case c.Arg(0) != "":
+				return usageErr("unknown argument %q: router runs the router, router units prints its unit", c.Args[0])
+			case op.Router.Domain == "":
+				return usageErr("router.domain is empty in the operator config: set the domain apps answer under first")
 			}
+			r := &router.Router{Config: op.Router, Etcd: op.Discovery.Client(), Prefix: op.Discovery.Prefix, Log: c.Stderr}
+			ctx, stop := cli.Interruptible()
+			defer stop()
+			if c.Bool("once") {
+				return envErr(r.Once(ctx))
+			}
+			return envErr(r.Run(ctx))
 		},
 	}
 }

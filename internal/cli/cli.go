@@ -5,12 +5,19 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // ExitUsage is the exit code of a wrong command line.
@@ -46,15 +53,67 @@ type Command struct {
 	Summary  string // one line in the program's usage
 	Help     string // optional, after the synopsis in -h
 	Args     [2]int // positional arguments: at least, at most (-1: any)
-	// Setup defines the command's flags on a fresh FlagSet and returns
-	// what runs once they are parsed.
+	Flags    []Flag
+	Run      func(*Call) error
+	// Setup, instead of Flags and Run, is for flags a package defines
+	// itself: it defines them on a fresh FlagSet and returns what runs
+	// once they are parsed.
 	Setup func(fs *flag.FlagSet) func(*Call) error
+}
+
+// Flag is one flag of a command. Value is its default, whose type is the
+// flag's: bool, string, int, time.Duration, or KeyValues or Strings
+// (repeatable, starting empty at every run).
+type Flag struct {
+	Name  string
+	Value any
+	Usage string
 }
 
 // Call is one run of a command.
 type Call struct {
 	Args           []string // positional
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	flags          *flag.FlagSet
+}
+
+// Arg is the i-th positional argument, "" when there are fewer.
+func (c *Call) Arg(i int) string {
+	if i < len(c.Args) {
+		return c.Args[i]
+	}
+	return ""
+}
+
+// The values of the command's flags, by name; a name the command does not
+// define is a programming error (a panic).
+func (c *Call) Bool(name string) bool              { return c.get(name).(bool) }
+func (c *Call) String(name string) string          { return c.get(name).(string) }
+func (c *Call) Int(name string) int                { return c.get(name).(int) }
+func (c *Call) Duration(name string) time.Duration { return c.get(name).(time.Duration) }
+func (c *Call) KeyValues(name string) KeyValues    { return c.get(name).(KeyValues) }
+func (c *Call) Strings(name string) []string       { return c.get(name).(Strings) }
+
+func (c *Call) get(name string) any { return c.flags.Lookup(name).Value.(flag.Getter).Get() }
+
+func (f Flag) define(fs *flag.FlagSet) {
+	switch v := f.Value.(type) {
+	case bool:
+		fs.Bool(f.Name, v, f.Usage)
+	case string:
+		fs.String(f.Name, v, f.Usage)
+	case int:
+		fs.Int(f.Name, v, f.Usage)
+	case time.Duration:
+		fs.Duration(f.Name, v, f.Usage)
+	case KeyValues:
+		fs.Var(&KeyValues{}, f.Name, f.Usage)
+	case Strings:
+		fs.Var(&Strings{}, f.Name, f.Usage)
+	default:
+		panic(fmt.Sprintf("flag --%s: no flag is of type %T", f.Name, v))
+	}
 }
 
 // Program is a set of commands.
@@ -109,21 +168,59 @@ func (c *Command) run(name string, args []string, stdout, stderr io.Writer) erro
 			fs.PrintDefaults()
 		}
 	}
-	do := c.Setup(fs)
-	pos, err := ParseFlags(fs, args)
-	if err != nil {
+	do := c.Run
+	if c.Setup != nil {
+		do = c.Setup(fs)
+	}
+	call, err := c.parse(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return Silent(0)
+	case err != nil && call == nil:
+		return Silent(ExitUsage) // flag printed the reason and the usage
+	case err != nil:
 		return err
 	}
-	if len(pos) < c.Args[0] || (c.Args[1] >= 0 && len(pos) > c.Args[1]) {
-		return Usagef("want %s, got %d argument(s)", c.Synopsis, len(pos))
+	call.Stdin, call.Stdout, call.Stderr = os.Stdin, stdout, stderr
+	return do(call)
+}
+
+// Parse reads args as running the command does — its flags by the one
+// rule, then the count of positional arguments — and prints nothing: for
+// a caller that checks a command line it has run elsewhere (the Call has
+// no streams). Errors are usage errors (exit 2) saying what is wrong.
+func (c *Command) Parse(args []string) (*Call, error) {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	call, err := c.parse(fs, args)
+	if err != nil && call == nil {
+		return nil, Usagef("%v", err)
 	}
-	return do(&Call{pos, stdout, stderr})
+	return call, err
+}
+
+// parse defines the flags and parses args. A flag's error comes back with
+// no Call, a wrong count of arguments with one.
+func (c *Command) parse(fs *flag.FlagSet, args []string) (*Call, error) {
+	for _, f := range c.Flags {
+		f.define(fs)
+	}
+	pos, err := ParseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	call := &Call{Args: pos, flags: fs}
+	if len(pos) < c.Args[0] || (c.Args[1] >= 0 && len(pos) > c.Args[1]) {
+		return call, Usagef("want %s, got %d argument(s)", c.Synopsis, len(pos))
+	}
+	return call, nil
 }
 
 // ParseFlags is the one rule: flags may stand anywhere among the
 // positional arguments ("deploy APP --rev REV"), and "--" ends them
-// (everything after it is positional, whatever it looks like). -h is a
-// successful exit after the usage text; a wrong flag exit 2 after it.
+// (everything after it is positional, whatever it looks like). The error
+// is the flag package's (flag.ErrHelp for -h), after it printed it and
+// the usage to fs's output.
 func ParseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var rest []string
 	for i, a := range args {
@@ -135,10 +232,7 @@ func ParseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, Silent(0)
-			}
-			return nil, Silent(ExitUsage) // flag printed the reason and the usage
+			return nil, err
 		}
 		if fs.NArg() == 0 {
 			return append(pos, rest...), nil
@@ -161,10 +255,53 @@ func (p *Program) usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun '%s COMMAND -h' for a command's flags.\n", p.Name)
 }
 
+// WriteJSON writes v as indented JSON and a newline.
+func WriteJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		_, err = w.Write(append(b, '\n'))
+	}
+	return err
+}
+
+// Interruptible is a context that ends at SIGTERM or an interrupt, for a
+// command that stops what it started before it exits (a follow, a
+// container).
+func Interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+}
+
+// UntilClientGone ends ctx when the client goes away: over ssh without a
+// pty stdin is a pipe that closes with the connection (a terminal is left
+// alone), and a write to a closed stdout fails instead of killing the
+// process with SIGPIPE, so what follows ends and its tools are stopped.
+func UntilClientGone(ctx context.Context) (context.Context, context.CancelFunc) {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(ctx)
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			cancel()
+		}()
+	}
+	return ctx, cancel
+}
+
+// Executable is this program's absolute path with symlinks resolved, as
+// hooks, units and authorized_keys name it.
+func Executable() (string, error) {
+	p, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(p)
+}
+
 // KeyValues is a repeatable K=V flag.
 type KeyValues map[string]string
 
 func (kv *KeyValues) String() string { return "" }
+func (kv *KeyValues) Get() any       { return *kv }
 func (kv *KeyValues) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || k == "" {
@@ -182,3 +319,4 @@ type Strings []string
 
 func (s *Strings) String() string     { return strings.Join(*s, ",") }
 func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
+func (s *Strings) Get() any           { return *s }
