@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,7 +24,7 @@ type app struct {
 }
 
 func newApp(t testing.TB, dir string) *app {
-	return &app{naptest.NewAppRepo(t, dir, "../examples/hello")}
+	return &app{naptest.NewAppRepo(t, dir, naptest.HelloDir)}
 }
 
 func must(t testing.TB, err error) {
@@ -51,12 +50,7 @@ func (a *app) commit(t testing.TB, msg string, files map[string]string) string {
 	for p, c := range all {
 		must(t, os.WriteFile(filepath.Join(a.Work, p), []byte(c), 0o644))
 	}
-	build := exec.Command("go", "build", "-trimpath", "-o", "hello", ".")
-	build.Dir = a.Work
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build hello: %v\n%s", err, out)
-	}
+	must(t, os.WriteFile(filepath.Join(a.Work, "hello"), naptest.Build(t, a.Work), 0o755))
 	return a.For(t).Commit(msg, nil)
 }
 

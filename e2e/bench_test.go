@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -47,13 +44,7 @@ func BenchmarkPushToURL(b *testing.B) {
 	h.WriteFile("/home/plain/.ssh/authorized_keys", []byte(pub), "plain", 0o600)
 	h.Run("plain", "git", "init", "-q", "--bare", "/home/plain/hello.git")
 
-	bin := filepath.Join(b.TempDir(), "hello")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir, build.Env = "../examples/hello", append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building examples/hello: %v\n%s", err, out)
-	}
-	hello, _ := os.ReadFile(bin)
+	hello := naptest.Program(b, naptest.HelloDir)
 	h.Run(devUser, "git", "init", "-q", "-b", "master", workTree)
 	h.WriteFile(workTree+"/hello", hello, devUser, 0o755)
 	h.commit("hello", map[string]string{"Dockerfile": scratchDockerfile})

@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -232,7 +231,7 @@ func ParseCommand(original string) (Command, error) {
 	}
 	call, err := (&cli.Command{Synopsis: a.Synopsis(), Args: a.Args, Flags: a.flags}).Parse(words[1:])
 	if call == nil {
-		return Command{}, &RequestError{fmt.Sprintf("%v; usage: %s", unwrap(err), a.Usage)}
+		return Command{}, &RequestError{fmt.Sprintf("%v; usage: %s", err, a.Usage)}
 	} else if err != nil {
 		return Command{}, &RequestError{"usage: " + a.Usage}
 	}
@@ -244,13 +243,6 @@ func ParseCommand(original string) (Command, error) {
 		c.App = call.Args[0]
 	}
 	return c, nil
-}
-
-func unwrap(err error) error {
-	if u := errors.Unwrap(err); u != nil {
-		return u
-	}
-	return err
 }
 
 // Writes reports whether the command changes the app.

@@ -22,9 +22,8 @@ func TestHostilePush(t *testing.T) {
 	if os.Geteuid() != 0 {
 		sandbox.Unavailable(t, "simulated machines need root")
 	}
-	dir := t.TempDir()
-	helloBin := buildHello(t, dir)
-	catBin := buildProgram(t, dir, "cat", catMain)
+	helloBin := naptest.Program(t, naptest.HelloDir)
+	catBin := naptest.ProgramOf(t, "cat", catMain)
 	const config = machineConfig + "env_dir: /etc/nap/env\nlimits: {max_tree: 32m, max_files: 2000, max_ports: 16}\n# NAPSECRET-config\n"
 	h := naptest.Install(t, sandbox.NewMachine(t, sandbox.Full()), naptest.Options{Config: config})
 	h.Run("root", "install", "-d", "-m", "0750", "-o", "root", "-g", "nap", "/etc/nap/env")

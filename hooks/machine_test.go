@@ -2,8 +2,6 @@ package hooks
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,10 +45,9 @@ func TestPushDeploysOnMachine(t *testing.T) {
 	if os.Geteuid() != 0 {
 		sandbox.Unavailable(t, "simulated machines need root")
 	}
-	dir := t.TempDir()
-	helloBin := buildHello(t, dir)
+	helloBin := naptest.Program(t, naptest.HelloDir)
 	// A RUN step that exits 1 needs a program in the scratch image.
-	falseBin := buildProgram(t, dir, "false", "package main\n\nimport \"os\"\n\nfunc main() { os.Exit(1) }\n")
+	falseBin := naptest.ProgramOf(t, "false", "package main\n\nimport \"os\"\n\nfunc main() { os.Exit(1) }\n")
 	h := naptest.Install(t, sandbox.NewMachine(t, sandbox.Full()), naptest.Options{Config: machineConfig})
 	const work, other = "/home/dev/hello", "/home/dev/other"
 	newWork(h, work, helloBin)
@@ -229,42 +226,4 @@ func waitAnswer(t *testing.T, h *naptest.Host, want, gone string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// buildHello builds examples/hello's program, static, into dir.
-func buildHello(t *testing.T, dir string) []byte {
-	hello := filepath.Join(dir, "hello")
-	build := exec.Command("go", "build", "-trimpath", "-o", hello, ".")
-	build.Dir = filepath.Join("..", "examples", "hello")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build hello: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(hello)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// buildProgram builds a static program from the source of its main.go, for
-// a RUN step in a scratch image.
-func buildProgram(t *testing.T, dir, name, mainGo string) []byte {
-	src := filepath.Join(dir, name)
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module "+name+"\n\ngo 1.22\n"), 0o644)
-	os.WriteFile(filepath.Join(src, "main.go"), []byte(mainGo), 0o644)
-	build := exec.Command("go", "build", "-o", name+".bin", ".")
-	build.Dir = src
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", name, err, out)
-	}
-	b, err := os.ReadFile(filepath.Join(src, name+".bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -165,10 +164,8 @@ func (l *discoveryLab) buildImages() (web, health string) {
 	t := l.t
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "app")
-	cmd := exec.Command("go", "build", "-o", bin, "./testdata/discoveryapp/main.go")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the test app: %v\n%s", err, out)
+	if err := os.WriteFile(bin, naptest.Program(t, "testdata/discoveryapp"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for name, df := range map[string]string{"web": webDockerfile, "health": healthDockerfile} {
 		ctxDir := filepath.Join(dir, name)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,10 +43,8 @@ func BenchmarkSidekicks(b *testing.B) {
 
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "app")
-	build := exec.Command("go", "build", "-o", bin, "./testdata/discoveryapp/main.go")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the test app: %v\n%s", err, out)
+	if err := os.WriteFile(bin, naptest.Program(b, "testdata/discoveryapp"), 0o755); err != nil {
+		b.Fatal(err)
 	}
 	const df = "FROM scratch\nCOPY app /app\nEXPOSE 8080\nENV LISTEN_PORTS=8080\nCMD [\"/app\"]\n"
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -211,15 +209,7 @@ func TestRouterOnMachine(t *testing.T) {
 func newRouterMachine(t testing.TB) *naptest.Host {
 	m := sandbox.NewMachine(t, sandbox.Options{EtcdV2: true, Nginx: true})
 	h := naptest.New(t, m)
-	bin := filepath.Join(t.TempDir(), "hello")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = "../examples/hello" // a module of its own
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building examples/hello: %v\n%s", err, out)
-	}
-	hello, _ := os.ReadFile(bin)
-	h.WriteFile("/usr/local/bin/hello", hello, "root", 0o755)
+	h.WriteFile("/usr/local/bin/hello", naptest.Program(t, naptest.HelloDir), "root", 0o755)
 	for i := 1; i <= 3; i++ {
 		h.Run("root", "systemd-run", "--unit", fmt.Sprintf("b%d", i), "-p", "Restart=no",
 			"-E", fmt.Sprintf("PORT=900%d", i), "-E", "NAP_RELEASE=b", "-E", fmt.Sprint("NAP_INSTANCE=", i), "/usr/local/bin/hello")
