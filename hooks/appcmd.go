@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -90,8 +91,8 @@ write that fails).`,
 			vars, err := d.Config(c.Args[0])
 			return report(c, vars, err, func(w io.Writer) error { _, err := w.Write(render.EnvFile(vars)); return err })
 		}},
-	{Name: "config:set", Usage: "config:set APP NAME=VALUE… | config:set APP NAME - (the value on stdin)",
-		Summary: "set config vars, released at once blue/green",
+	{Name: "config:set", Usage: "config:set APP NAME=VALUE… | APP NAME -",
+		Summary: "set config vars (NAME -: the value on stdin), released at once blue/green",
 		Help: `Sets config vars of APP and deploys its running revision with them as a new
 release (R-N), blue/green; rollback brings the earlier vars back with the earlier
 release. "NAME -" reads the value from stdin (one trailing newline dropped):
@@ -252,17 +253,18 @@ func (c Command) Writes() bool { return c.writes }
 // binary: the name, then the words ParseCommand checked.
 func (c Command) Argv() []string { return append([]string{c.Name}, c.Words...) }
 
-// CommandHelp is what `help [COMMAND]` says, each line starting with
-// prefix (e.g. "ssh nap@HOST ").
+// CommandHelp is what `help [COMMAND]` says, each command line starting
+// with prefix (e.g. "ssh nap@HOST ").
 func CommandHelp(prefix string, args []string) string {
 	var b strings.Builder
 	if a := AppCommandNamed(append(args, "")[0]); a != nil {
-		fmt.Fprintf(&b, "%s%s\n\n%s\n", prefix, a.Usage, strings.TrimSpace(a.Summary+".\n\n"+a.Help))
+		about := cmp.Or(a.Help, strings.ToUpper(a.Summary[:1])+a.Summary[1:]+".")
+		fmt.Fprintf(&b, "%s%s\n\n%s\n", prefix, a.Usage, about)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%-*s deploy APP (the first push creates it)\n", 46, "git push nap@HOST:APP master")
+	b.WriteString("git push nap@HOST:APP master\n    deploy APP (the first push creates it)\n")
 	for _, a := range AppCommands {
-		fmt.Fprintf(&b, "%-*s %s\n", 46, prefix+a.Usage, a.Summary)
+		fmt.Fprintf(&b, "%s%s\n    %s\n", prefix, a.Usage, a.Summary)
 	}
 	return b.String()
 }

@@ -129,3 +129,18 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+func TestCommandHelp(t *testing.T) {
+	all := CommandHelp("ssh nap@HOST ", nil)
+	for _, a := range AppCommands {
+		if !strings.Contains(all, "ssh nap@HOST "+a.Usage+"\n    "+a.Summary+"\n") {
+			t.Errorf("help lacks %s:\n%s", a.Name, all)
+		}
+	}
+	if got, want := CommandHelp("ssh git@HOST nap ", []string{"restart"}), "ssh git@HOST nap restart APP [PROCESS]\n\nRestart the running instances one at a time.\n"; got != want {
+		t.Errorf("help restart = %q, want %q", got, want)
+	}
+	if got := CommandHelp("", []string{"logs"}); !strings.HasPrefix(got, "logs APP [-f] [-n N] [--process P]\n\nPrints the last N entries") {
+		t.Errorf("help logs = %q", got)
+	}
+}
