@@ -39,46 +39,79 @@ func (d *Deployer) Restart(ctx context.Context, app, proc string) error {
 		return err
 	}
 	cur := rel.Key()
-	files, err := s.st.Units(cur)
-	if err != nil {
-		return envErr("restart", "%v", err)
-	}
 	counts, err := processCounts(app, rel, proc, "restart")
 	if err != nil {
 		return err
 	}
-	disc := discoveryProcs(app, cur, files)
-	n := relNames(app, cur)
-	for _, p := range processes(counts) {
-		for i := 1; i <= counts[p]; i++ {
-			run, units := n.RunInstance(p, i), []string{n.RunInstance(p, i)}
-			d.say("Restarting %s", run)
-			if disc[p] {
-				dn := n.DiscoveryInstance(p, i)
-				units = append(units, dn)
-				if err := s.drv.Stop(ctx, dn); err != nil {
-					return err
-				}
-				if err := sleep(ctx, s.cfg.Operator.Drain); err != nil {
-					return envErr("drain", "%v", err)
-				}
-			}
-			if err := s.drv.Stop(ctx, run); err != nil {
+	insts, disc, err := s.instances(rel, counts)
+	if err != nil {
+		return err
+	}
+	// Killed between an instance's stop and its start, the guard (or the
+	// next command) starts it again: reconcile of a restart intent.
+	if err := s.intendRestart(cur); err != nil {
+		return err
+	}
+	s.settled = false
+	for _, in := range insts {
+		d.say("Restarting %s", in.run)
+		if in.disc != "" {
+			if err := s.drv.Stop(ctx, in.disc); err != nil {
 				return err
 			}
-			if err := s.drv.Start(ctx, units...); err != nil {
-				return err
-			}
-			if err := s.waitUp(ctx, cur, rel.Instances, disc); err != nil {
-				return err
-			}
-			if err := s.waitReported(ctx, units); err != nil {
-				return err
+			if err := sleep(ctx, s.cfg.Operator.Drain); err != nil {
+				return envErr("drain", "%v", err)
 			}
 		}
+		if err := s.drv.Stop(ctx, in.run); err != nil {
+			return err
+		}
+		if err := s.drv.Start(ctx, in.units()...); err != nil {
+			return err
+		}
+		if err := s.waitUp(ctx, cur, rel.Instances, disc); err != nil {
+			return err
+		}
+		if err := s.waitReported(ctx, in.units()); err != nil {
+			return err
+		}
 	}
+	s.settled = true
 	d.say("Restarted %s %s", app, short(cur))
 	return nil
+}
+
+// instance is one instance of a release: its run unit and, when its
+// process publishes ports, its discovery unit.
+type instance struct{ run, disc string }
+
+func (in instance) units() []string {
+	if in.disc == "" {
+		return []string{in.run}
+	}
+	return []string{in.run, in.disc}
+}
+
+// instances are rel's instances of the processes in counts, web first,
+// and which processes have discovery units.
+func (s *session) instances(rel *store.Release, counts map[string]int) ([]instance, map[string]bool, error) {
+	files, err := s.st.Units(rel.Key())
+	if err != nil {
+		return nil, nil, envErr("units", "%v", err)
+	}
+	disc := discoveryProcs(s.app, rel.Key(), files)
+	n := relNames(s.app, rel.Key())
+	var out []instance
+	for _, p := range processes(counts) {
+		for i := 1; i <= counts[p]; i++ {
+			in := instance{run: n.RunInstance(p, i)}
+			if disc[p] {
+				in.disc = n.DiscoveryInstance(p, i)
+			}
+			out = append(out, in)
+		}
+	}
+	return out, disc, nil
 }
 
 // AppInfo is one line of `apps`.

@@ -260,6 +260,33 @@ func TestCrashConsistency(t *testing.T) {
 		back(t, "an etcd restart")
 	})
 
+	// A restart killed in its drain — the instance's key withdrawn, its
+	// container about to stop — leaves the instance down; its intent has
+	// the guard start it again (the key back, no other key).
+	t.Run("restart killed in the drain: the guard starts the instance again", func(t *testing.T) {
+		s := s.For(t)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " restart hello --config " + s.config + " > /tmp/restart.log 2>&1"}})
+		}()
+		disc := "hello.web." + rev2[:12] + ".discovery@1.service"
+		for deadline := time.Now().Add(time.Minute); s.sh("systemctl is-active "+disc+" || true") == "active"; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the restart never withdrew the instance:\n%s", s.sh("cat /tmp/restart.log"))
+			}
+		}
+		s.sh("pkill -9 -f 'nap-render restart'")
+		<-done
+		t.Logf("killed in the drain; the restart printed:\n%s", s.sh("cat /tmp/restart.log"))
+		back(t, "a restart killed in its drain")
+		if got := s.sh("systemctl is-active " + disc + " || true"); got != "active" {
+			t.Errorf("%s is %s after the guard, want active", disc, got)
+		}
+	})
+
 	// The environment failing during a build: exit 3 naming the cause,
 	// never "fix the build", the running release untouched.
 	for i, tc := range []struct{ name, fault, undo, cause string }{

@@ -208,7 +208,17 @@ func (s *session) intend(rev string) error {
 	if err != nil {
 		return envErr("read current", "%v", err)
 	}
-	in := store.Intent{Release: rev, Previous: cur, PID: os.Getpid(), Started: time.Now().UTC()}
+	return s.record(store.Intent{Release: rev, Previous: cur})
+}
+
+// intendRestart records that this operation restarts the instances of
+// cur, the current release.
+func (s *session) intendRestart(cur string) error {
+	return s.record(store.Intent{Release: cur, Previous: cur, Restart: true})
+}
+
+func (s *session) record(in store.Intent) error {
+	in.PID, in.Started = os.Getpid(), time.Now().UTC()
 	if err := s.st.WriteIntent(in); err != nil {
 		return envErr("record the deploy", "%v", err)
 	}

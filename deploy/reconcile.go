@@ -56,6 +56,11 @@ func (s *session) reconcile(ctx context.Context) error {
 		if rel, err := s.st.Release(cur); err == nil && rel.Status != store.StatusDeployed {
 			s.st.SetStatus(cur, store.StatusDeployed)
 		}
+		if in.Restart {
+			if err := s.restartRest(ctx, cur); err != nil {
+				return during("reconcile", err)
+			}
+		}
 	} else {
 		n, err := s.stopRelease(ctx, in.Release)
 		if err != nil {
@@ -73,6 +78,25 @@ func (s *session) reconcile(ctx context.Context) error {
 		return envErr("reconcile", "%v", err)
 	}
 	return nil
+}
+
+// restartRest starts every instance of cur that an interrupted restart
+// may have left stopped (a start of a running unit changes nothing).
+func (s *session) restartRest(ctx context.Context, cur string) error {
+	rel, err := s.st.Release(cur)
+	if err != nil {
+		return err
+	}
+	insts, _, err := s.instances(rel, rel.Instances)
+	if err != nil {
+		return err
+	}
+	var units []string
+	for _, in := range insts {
+		units = append(units, in.units()...)
+	}
+	s.d.say("Starting the instances of %s an interrupted restart may have left stopped", short(cur))
+	return s.drv.Start(ctx, units...)
 }
 
 // ReconcileAll reconciles apps, or every app with state on this host when

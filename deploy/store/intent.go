@@ -20,10 +20,13 @@ import (
 // once the operation has ended either way, so an operation that died —
 // kill -9, a power cut — leaves it behind for reconcile.
 type Intent struct {
-	Release  string    `json:"release"`
-	Previous string    `json:"previous"` // "" when the app had no current release
-	PID      int       `json:"pid"`
-	Started  time.Time `json:"started"`
+	Release  string `json:"release"`
+	Previous string `json:"previous"` // "" when the app had no current release
+	// Restart: the operation restarts Release's instances one at a time
+	// (Release is current); killed, it may leave one stopped.
+	Restart bool      `json:"restart,omitempty"`
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
 }
 
 // IntentPath is STATE/APP/deploying.
