@@ -230,7 +230,7 @@ func (d *Deployer) SetConfig(ctx context.Context, app string, set map[string]str
 	if err != nil {
 		return err
 	}
-	rev, changed, err := s.setConfig(set, unset)
+	rev, version, changed, err := s.setConfig(set, unset)
 	s.close()
 	switch {
 	case err != nil:
@@ -242,7 +242,7 @@ func (d *Deployer) SetConfig(ctx context.Context, app string, set map[string]str
 		d.say("%s has no release running: the next push runs with them", app)
 		return nil
 	}
-	return d.Deploy(ctx, app, "", rev)
+	return d.deploy(ctx, app, "", rev, version)
 }
 
 // SetConfigArgs is SetConfig of config:set's words (render.ParseConfigArgs):
@@ -264,15 +264,15 @@ func (d *Deployer) SetConfigArgs(ctx context.Context, app string, args []string,
 }
 
 // setConfig writes the new version under the session's lock and returns
-// the running release's revision and the names that changed.
-func (s *session) setConfig(set map[string]string, unset []string) (rev string, changed []string, err error) {
+// the running release's revision, the version and the names that changed.
+func (s *session) setConfig(set map[string]string, unset []string) (rev string, version int, changed []string, err error) {
 	v, err := s.st.ConfigVersion()
 	if err != nil {
-		return "", nil, envErr("config", "%v", err)
+		return "", 0, nil, envErr("config", "%v", err)
 	}
 	vars, err := s.st.ConfigVars(v)
 	if err != nil {
-		return "", nil, envErr("config", "%v", err)
+		return "", 0, nil, envErr("config", "%v", err)
 	}
 	for k, val := range set {
 		if old, ok := vars[k]; !ok || old != val {
@@ -287,18 +287,18 @@ func (s *session) setConfig(set map[string]string, unset []string) (rev string, 
 		}
 	}
 	if len(changed) == 0 {
-		return "", nil, nil
+		return "", 0, nil, nil
 	}
 	sort.Strings(changed)
 	cur, err := s.st.Current()
 	if err != nil {
-		return "", nil, envErr("config", "%v", err)
+		return "", 0, nil, envErr("config", "%v", err)
 	}
 	var appEnv map[string]string
 	if cur != "" {
 		rel, err := s.st.Release(cur)
 		if err != nil {
-			return "", nil, envErr("config", "%v", err)
+			return "", 0, nil, envErr("config", "%v", err)
 		}
 		rev = rel.Revision
 		if tree, err := source.Open(s.st.SrcDir(rev)); err == nil {
@@ -309,14 +309,14 @@ func (s *session) setConfig(set map[string]string, unset []string) (rev string, 
 		}
 	}
 	if err := render.CheckConfigVars(vars, appEnv, s.cfg.Operator.Limits); err != nil {
-		return "", nil, inputErr("config", "%v", err)
+		return "", 0, nil, inputErr("config", "%v", err)
 	}
 	n, err := s.st.WriteConfig(vars)
 	if err != nil {
-		return "", nil, envErr("config", "%v", err)
+		return "", 0, nil, envErr("config", "%v", err)
 	}
 	s.d.say("Config of %s: %s changed (version %d)", s.app, strings.Join(changed, ", "), n)
-	return rev, changed, nil
+	return rev, n, changed, nil
 }
 
 // Run runs cmd in a one-off container of the app's running release on

@@ -310,4 +310,41 @@ func TestCrashConsistency(t *testing.T) {
 			settled(t, rev2, rev)
 		})
 	}
+
+	// config:set killed in its deploy: nothing half-way — the vars are not
+	// the app's (config shows what runs) —, and the same command again
+	// releases them. Last: it leaves rev2's R-N current.
+	t.Run("config:set killed in its deploy: the vars are not the app's until set again", func(t *testing.T) {
+		s := s.For(t)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " config:set hello MODE=killed --config " + s.config + " > /tmp/config.log 2>&1"}})
+		}()
+		for deadline := time.Now().Add(time.Minute); s.sh("grep -c -F -e '-----> Deploying' /tmp/config.log || true") == "0"; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("config:set never deployed:\n%s", s.sh("cat /tmp/config.log"))
+			}
+		}
+		s.sh("pkill -9 -f 'nap-render config:set'")
+		<-done
+		killedAt = time.Now()
+		t.Logf("killed in its deploy; config:set printed:\n%s", s.sh("cat /tmp/config.log"))
+		settled(t, rev2, rev3)
+		if out, code := s.nap("config", "hello"); code != 0 || strings.Contains(out, "MODE") {
+			t.Errorf("config after the killed config:set: exit %d, %q; want no MODE", code, out)
+		}
+		out, code := s.nap("config:set", "hello", "MODE=killed")
+		if code != 0 || !strings.Contains(out, "MODE changed") || !strings.Contains(out, "releasing them as") {
+			t.Errorf("config:set again: exit %d", code)
+		}
+		if cur := s.current(); !strings.HasPrefix(cur, rev2+"-") {
+			t.Errorf("current = %s, want a release of %s with the vars", cur, rev2[:12])
+		}
+		if out, _ := s.nap("config", "hello"); out != "MODE=killed\n" {
+			t.Errorf("config = %q, want MODE=killed", out)
+		}
+	})
 }

@@ -146,6 +146,9 @@ type session struct {
 	// the version the last render used.
 	configApp     store.App
 	configVersion int
+	// pinnedConfig is the config version this deploy releases (config:set's
+	// new one); 0: the app's (store.ConfigVersion).
+	pinnedConfig int
 }
 
 // open takes the app's lock (failing at once when another operation holds
@@ -247,6 +250,11 @@ func (d *Deployer) DeployWorkTree(ctx context.Context, dir string) error {
 // "Deploy (blue/green)". A failure before the switch leaves `current` and
 // the running release untouched.
 func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
+	return d.deploy(ctx, app, gitDir, rev, 0)
+}
+
+// deploy is Deploy releasing config version config (0: the app's).
+func (d *Deployer) deploy(ctx context.Context, app, gitDir, rev string, config int) error {
 	if err := render.ValidRev(rev); err != nil {
 		return &Error{Kind: KindInput, Step: "revision", Err: err}
 	}
@@ -255,6 +263,7 @@ func (d *Deployer) Deploy(ctx context.Context, app, gitDir, rev string) error {
 		return err
 	}
 	defer s.close()
+	s.pinnedConfig = config
 
 	d.say("Deploying %s %s", app, short(rev))
 	if err := s.intend(rev); err != nil {
@@ -395,6 +404,9 @@ func (s *session) withConfig(rel *render.Release) error {
 	v, err := st.ConfigVersion()
 	if err != nil {
 		return envErr("config", "%v", err)
+	}
+	if s.pinnedConfig != 0 {
+		v = s.pinnedConfig
 	}
 	s.configVersion = v
 	if v == 0 {

@@ -763,4 +763,8 @@ func (h *host) configVars(rev string) {
 	if env := h.Run("root", "docker", "inspect", "--format", "{{json .Config.Env}}", "hello.web."+rev[:12]+".1"); strings.Contains(env, "API_KEY") {
 		t.Errorf("after the rollback the container still has the config vars: %s", env)
 	}
+	// the config is the running release's: what the next push releases
+	if res := h.SSH(devUser, "config", appName); res.Code != 0 || string(res.Stdout) != "" {
+		t.Errorf("ssh config after the rollback: %s; want the release's (none)", res)
+	}
 }

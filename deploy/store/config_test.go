@@ -37,3 +37,31 @@ func TestConfigVersions(t *testing.T) {
 		}
 	}
 }
+
+// The version the next release uses is the running release's: a version
+// written by a config:set whose deploy never switched (failed or killed)
+// is not what the app has, and numbers are not reused.
+func TestConfigVersionIsTheRunningRelease(t *testing.T) {
+	a := NewApp(t.TempDir(), "shop")
+	for _, vars := range []map[string]string{{"A": "1"}, {"A": "2"}} {
+		if _, err := a.WriteConfig(vars); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev := "0123456789abcdef0123456789abcdef01234567"
+	if err := a.WriteRelease(&Release{Revision: rev, Config: 1, Status: StatusDeployed}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a.ConfigVersion(); v != 2 {
+		t.Errorf("no release running: version %d, want the last written, 2", v)
+	}
+	if err := a.SetCurrent(rev); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := a.ConfigVersion(); v != 1 || err != nil {
+		t.Errorf("release with version 1 running: %d %v, want 1", v, err)
+	}
+	if v, err := a.WriteConfig(map[string]string{"A": "3"}); v != 3 || err != nil {
+		t.Errorf("the next version: %d %v, want 3 (2 is on disk)", v, err)
+	}
+}
