@@ -3,6 +3,8 @@ package hooks
 import (
 	"cmp"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -231,6 +233,9 @@ func ParseCommand(original string) (Command, error) {
 		return Command{}, &RequestError{fmt.Sprintf("unknown command %s: ssh nap@host help lists them", render.QuoteName(words[0]))}
 	}
 	call, err := (&cli.Command{Synopsis: a.Synopsis(), Args: a.Args, Flags: a.flags}).Parse(words[1:])
+	if errors.Is(err, flag.ErrHelp) { // COMMAND -h: help COMMAND
+		return Command{AppCommand: AppCommandNamed("help"), Words: []string{a.Name}}, nil
+	}
 	if call == nil {
 		return Command{}, &RequestError{fmt.Sprintf("%v; usage: %s", err, a.Usage)}
 	} else if err != nil {

@@ -32,6 +32,8 @@ func TestParseCommand(t *testing.T) {
 		{"logs -f hello -n=5", []string{"logs", "-f", "hello", "-n=5"}, false},
 		{"destroy --confirm=hello hello", []string{"destroy", "--confirm=hello", "hello"}, true},
 		{"help logs", []string{"help", "logs"}, false},
+		{"logs -h", []string{"help", "logs"}, false},
+		{"config:set --help hello", []string{"help", "config:set"}, false},
 	} {
 		c, err := ParseCommand(tc.line)
 		if err != nil {

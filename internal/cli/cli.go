@@ -194,7 +194,7 @@ func (c *Command) Parse(args []string) (*Call, error) {
 	fs.SetOutput(io.Discard)
 	call, err := c.parse(fs, args)
 	if err != nil && call == nil {
-		return nil, Usagef("%v", err)
+		return nil, Exit(ExitUsage, err) // flag.ErrHelp for -h
 	}
 	return call, err
 }
