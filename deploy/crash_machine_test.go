@@ -34,6 +34,19 @@ func TestCrashConsistency(t *testing.T) {
 		t.Fatalf("first deploy: exit %d", code)
 	}
 
+	// background starts `nap-render ARGS --config CONFIG > LOG 2>&1` on the
+	// machine; the channel closes when it has ended.
+	background := func(args, log string) <-chan struct{} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " " + args + " --config " + s.config + " > " + log + " 2>&1"}})
+		}()
+		return done
+	}
+
 	// killAt starts a deploy of rev, waits until it has printed line (or
 	// ready() holds), kills it — and, with power, every nap process: the
 	// guard too — and returns when the deploy has ended.
@@ -45,13 +58,7 @@ func TestCrashConsistency(t *testing.T) {
 			ready = func() bool { return s.sh("grep -c -F -e '"+line+"' /tmp/deploy.log || true") != "0" }
 		}
 		s.sh(": > /tmp/deploy.log")
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " deploy hello --rev " + rev + " --git-dir " + s.app.Bare + " --config " + s.config + " > /tmp/deploy.log 2>&1"}})
-		}()
+		done := background("deploy hello --rev "+rev+" --git-dir "+s.app.Bare, "/tmp/deploy.log")
 		deadline := time.Now().Add(3 * time.Minute)
 		for !ready() {
 			select {
@@ -265,13 +272,7 @@ func TestCrashConsistency(t *testing.T) {
 	// the guard start it again (the key back, no other key).
 	t.Run("restart killed in the drain: the guard starts the instance again", func(t *testing.T) {
 		s := s.For(t)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " restart hello --config " + s.config + " > /tmp/restart.log 2>&1"}})
-		}()
+		done := background("restart hello", "/tmp/restart.log")
 		disc := "hello.web." + rev2[:12] + ".discovery@1.service"
 		for deadline := time.Now().Add(time.Minute); s.sh("systemctl is-active "+disc+" || true") == "active"; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
@@ -316,13 +317,7 @@ func TestCrashConsistency(t *testing.T) {
 	// releases them. Last: it leaves rev2's R-N current.
 	t.Run("config:set killed in its deploy: the vars are not the app's until set again", func(t *testing.T) {
 		s := s.For(t)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			m.Run(ctx, sandbox.Cmd{Argv: []string{"sh", "-c", bin + " config:set hello MODE=killed --config " + s.config + " > /tmp/config.log 2>&1"}})
-		}()
+		done := background("config:set hello MODE=killed", "/tmp/config.log")
 		for deadline := time.Now().Add(time.Minute); s.sh("grep -c -F -e '-----> Deploying' /tmp/config.log || true") == "0"; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("config:set never deployed:\n%s", s.sh("cat /tmp/config.log"))
