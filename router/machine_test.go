@@ -16,7 +16,15 @@ func TestMain(m *testing.M) { os.Exit(naptest.Main(m)) }
 
 const machineConfig = `target: systemd
 discovery: {etcd: v2, prefix: /services, host: 127.0.0.1}
-router: {domain: apps.test}
+router: {domain: apps.test, nginx: /usr/local/sbin/nginx}
+`
+
+// nginxWrapper is nginx, except that `-s reload` hangs while
+// /run/hang-reload exists: a router stopped between writing its file and
+// nginx's reload.
+const nginxWrapper = `#!/bin/sh
+case " $* " in *" -s reload "*) if [ -e /run/hang-reload ]; then exec sleep 600; fi;; esac
+exec /usr/sbin/nginx "$@"
 `
 
 // The router as an operator runs it — its unit from `nap-render router
@@ -84,6 +92,39 @@ func TestRouterOnMachine(t *testing.T) {
 	put("shop/web/0123456789ab.1", instance(1))
 	took := await("shop.apps.test", "the first instance", func(body string, err error) bool { return err == nil })
 	t.Logf("BENCH router: a key written -> nginx serves it after %v", took.Round(time.Millisecond))
+
+	// kill -9 of the router where it hurts most: its file written (the
+	// same bytes it computes again after a restart), nginx not reloaded.
+	// nginx serves on meanwhile; the router systemd starts again reloads
+	// what the file holds although the file is unchanged. First, while
+	// the router has seen no other app.
+	t.Run("the router killed after a write, before the reload", func(t *testing.T) {
+		// nginx's workers of the configuration before shop finish their
+		// connections first: ten answers in a row, then the client
+		for n := 0; n < 10; n++ {
+			if _, err := naptest.RouterGet(hc, "shop.apps.test"); err != nil {
+				n = -1
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		c := naptest.StartRouterClient(m, "shop.apps.test", 10*time.Millisecond)
+		h.Run("root", "touch", "/run/hang-reload")
+		put("down/web/0123456789ab.1", instance(3))
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(h.Run("root", "cat", "/etc/nginx/conf.d/nap.conf"), "down.apps.test"); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the router never wrote down.apps.test")
+			}
+		}
+		if _, err := naptest.RouterGet(hc, "down.apps.test"); err == nil {
+			t.Fatal("down.apps.test answers before nginx reloaded")
+		}
+		h.Run("root", "systemctl", "kill", "-s", "KILL", "nap-router.service")
+		h.Run("root", "rm", "/run/hang-reload")
+		took := await("down.apps.test", "after the router's restart", func(body string, err error) bool { return err == nil })
+		t.Logf("down.apps.test served %v after the kill (the unit restarts the router after 2 s)", took.Round(10*time.Millisecond))
+		c.Check(t, "the router killed", 0)
+		del("down/web/0123456789ab.1")
+	})
 
 	t.Run("scale 1 to 3 to 1", func(t *testing.T) {
 		put("shop/web/0123456789ab.2", instance(2))
@@ -214,6 +255,7 @@ func newRouterMachine(t testing.TB) *naptest.Host {
 		h.Run("root", "systemd-run", "--unit", fmt.Sprintf("b%d", i), "-p", "Restart=no",
 			"-E", fmt.Sprintf("PORT=900%d", i), "-E", "NAP_RELEASE=b", "-E", fmt.Sprint("NAP_INSTANCE=", i), "/usr/local/bin/hello")
 	}
+	h.WriteFile("/usr/local/sbin/nginx", []byte(nginxWrapper), "root", 0o755)
 	h.WriteFile("/etc/nap/config.yaml", []byte(machineConfig), "root", 0o644)
 	h.StartRouter("/etc/nap/config.yaml")
 
