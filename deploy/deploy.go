@@ -220,13 +220,16 @@ func (s *session) intendRestart(cur string) error {
 	return s.record(store.Intent{Release: cur, Previous: cur, Restart: true})
 }
 
+// record writes the intent. The guard starts first: killed between the
+// two, the guard finds no intent and nothing to do; the other way round a
+// kill there left an intent with no guard, until the next command.
 func (s *session) record(in store.Intent) error {
+	if !s.intent {
+		startGuard(s.d.Guard, s.app)
+	}
 	in.PID, in.Started = os.Getpid(), time.Now().UTC()
 	if err := s.st.WriteIntent(in); err != nil {
 		return envErr("record the deploy", "%v", err)
-	}
-	if !s.intent {
-		startGuard(s.d.Guard, s.app)
 	}
 	s.intent, s.settled = true, true
 	return nil

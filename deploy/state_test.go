@@ -8,6 +8,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/nap-paas/nap/deploy/store"
 )
 
 func TestUnifiedDiffAndCanonical(t *testing.T) {
@@ -80,5 +83,31 @@ func TestCloseInheritedOnExec(t *testing.T) {
 	closeInheritedOnExec()
 	if got := child(); strings.Contains(got, name) {
 		t.Errorf("a child still holds descriptor %d: %s", fd, got)
+	}
+}
+
+// The guard starts before the intent is written: a deploy killed between
+// the two must not leave an intent with no guard to reconcile it. Shown
+// with a write that fails: the guard has started all the same.
+func TestGuardStartsBeforeTheIntent(t *testing.T) {
+	dir := t.TempDir()
+	st := store.NewApp(dir, "shop")
+	// the intent cannot be written: its path is a directory that holds a file
+	if err := os.MkdirAll(filepath.Join(st.IntentPath(), "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	started := filepath.Join(dir, "started")
+	s := &session{d: &Deployer{Guard: []string{"sh", "-c", `echo "$1" > "$0"`, started}}, app: "shop", st: st}
+	if err := s.intend("0123456789abcdef0123456789abcdef01234567"); err == nil {
+		t.Fatal("the intent was written into a directory")
+	}
+	for i := 0; ; i++ {
+		if b, err := os.ReadFile(started); err == nil && string(b) == "shop\n" {
+			break
+		}
+		if i == 500 {
+			t.Fatal("no guard started before the intent's write")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
