@@ -391,7 +391,7 @@ func runningRelease(st store.App, app, step string) (*store.Release, error) {
 		return nil, envErr(step, "%v", err)
 	}
 	if cur == "" {
-		return nil, inputErr(step, "%s has no release running: push it first", app)
+		return nil, inputErr("", "%s has no release running: push it first", app) // the command names itself
 	}
 	rel, err := st.Release(cur)
 	if err != nil {

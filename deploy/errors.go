@@ -39,7 +39,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := e.Step + ": " + e.Err.Error()
+	msg := e.Err.Error()
+	if e.Step != "" {
+		msg = e.Step + ": " + msg
+	}
 	if e.Journal != "" {
 		msg += "\nlast journal lines:\n" + strings.TrimRight(e.Journal, "\n")
 	}

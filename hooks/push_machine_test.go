@@ -380,7 +380,7 @@ func TestGitoliteModeOnMachine(t *testing.T) {
 		}
 		// bob may write shop's dev, not master (the deploy branch): he may
 		// read it (nap-render runs logs: shop has no release), not change it
-		if res := nap("bob", "logs shop -n 5"); !strings.Contains(string(res.Stderr), "nap-render logs: logs: shop has no release running") {
+		if res := nap("bob", "logs shop -n 5"); !strings.Contains(string(res.Stderr), "nap-render logs: shop has no release running: push it first") {
 			t.Errorf("bob's logs of shop: %s", res)
 		}
 		if res := nap("bob", "destroy shop --confirm shop"); res.Code == 0 || !strings.Contains(string(res.Stderr), "no access to shop") {
