@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,7 +146,8 @@ func TestRenderRevFromGit(t *testing.T) {
 }
 
 func TestRenderUsage(t *testing.T) {
-	for _, cmd := range []string{"render", "check", "inspect", "version"} {
+	// every command defines its flags and says its usage
+	for _, cmd := range slices.Sorted(maps.Keys(commands)) {
 		code, out, errs := renderCLI(t, "", cmd, "-h")
 		if code != 0 || out != "" || !strings.Contains(errs, "usage: nap-render "+cmd) {
 			t.Errorf("%s -h: exit %d, stdout %q, stderr %q", cmd, code, out, errs)
