@@ -31,7 +31,7 @@ func (s *session) activate(ctx context.Context, rel *store.Release, files []Unit
 		}
 	}
 	disc := discoveryProcs(s.app, rev, files)
-	run, dsc := instances(s.app, rev, rel.Instances, disc)
+	run, dsc := unitNames(instances(s.app, rev, rel.Instances, disc))
 	wrote, err := s.drv.Submit(ctx, templates)
 	if err != nil {
 		return s.abort(ctx, rev, cur, during("submit", err))

@@ -43,10 +43,12 @@ func (d *Deployer) Restart(ctx context.Context, app, proc string) error {
 	if err != nil {
 		return err
 	}
-	insts, disc, err := s.instances(rel, counts)
+	files, err := s.st.Units(cur)
 	if err != nil {
-		return err
+		return envErr("restart", "%v", err)
 	}
+	disc := discoveryProcs(app, cur, files)
+	insts := instances(app, cur, counts, disc)
 	// Killed between an instance's stop and its start, the guard (or the
 	// next command) starts it again: reconcile of a restart intent.
 	if err := s.intendRestart(cur); err != nil {
@@ -79,39 +81,6 @@ func (d *Deployer) Restart(ctx context.Context, app, proc string) error {
 	s.settled = true
 	d.say("Restarted %s %s", app, short(cur))
 	return nil
-}
-
-// instance is one instance of a release: its run unit and, when its
-// process publishes ports, its discovery unit.
-type instance struct{ run, disc string }
-
-func (in instance) units() []string {
-	if in.disc == "" {
-		return []string{in.run}
-	}
-	return []string{in.run, in.disc}
-}
-
-// instances are rel's instances of the processes in counts, web first,
-// and which processes have discovery units.
-func (s *session) instances(rel *store.Release, counts map[string]int) ([]instance, map[string]bool, error) {
-	files, err := s.st.Units(rel.Key())
-	if err != nil {
-		return nil, nil, envErr("units", "%v", err)
-	}
-	disc := discoveryProcs(s.app, rel.Key(), files)
-	n := relNames(s.app, rel.Key())
-	var out []instance
-	for _, p := range processes(counts) {
-		for i := 1; i <= counts[p]; i++ {
-			in := instance{run: n.RunInstance(p, i)}
-			if disc[p] {
-				in.disc = n.DiscoveryInstance(p, i)
-			}
-			out = append(out, in)
-		}
-	}
-	return out, disc, nil
 }
 
 // AppInfo is one line of `apps`.
@@ -178,7 +147,7 @@ func (d *Deployer) Logs(ctx context.Context, app string, opts LogOptions, w io.W
 	if err != nil {
 		return err
 	}
-	run, _ := instances(app, rel.Key(), counts, nil)
+	run, _ := unitNames(instances(app, rel.Key(), counts, nil))
 	return d.driver(&cfg.Operator).Logs(ctx, run, opts.Lines, opts.Follow, func(e driver.Entry) error {
 		label := e.Unit
 		if u, ok := render.ParseUnit(app, e.Unit); ok {

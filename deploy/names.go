@@ -36,16 +36,40 @@ func isBuild(app, name string) bool {
 	return ok && u.Kind == render.BuildUnit
 }
 
-// instances returns the instance unit names of a release: per process, each
-// run instance then its discovery instance when hasDiscovery[proc].
-func instances(app, rev string, counts map[string]int, hasDiscovery map[string]bool) (run, disc []string) {
+// instance is one instance of a release: its run unit and, when its
+// process publishes ports, its discovery unit.
+type instance struct{ run, disc string }
+
+func (in instance) units() []string {
+	if in.disc == "" {
+		return []string{in.run}
+	}
+	return []string{in.run, in.disc}
+}
+
+// instances returns the instances of a release, per process in nap's
+// order, with a discovery unit when hasDiscovery[proc].
+func instances(app, rev string, counts map[string]int, hasDiscovery map[string]bool) []instance {
 	n := relNames(app, rev)
+	var out []instance
 	for _, proc := range processes(counts) {
 		for i := 1; i <= counts[proc]; i++ {
-			run = append(run, n.RunInstance(proc, i))
+			in := instance{run: n.RunInstance(proc, i)}
 			if hasDiscovery[proc] {
-				disc = append(disc, n.DiscoveryInstance(proc, i))
+				in.disc = n.DiscoveryInstance(proc, i)
 			}
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// unitNames are the run units of insts, and their discovery units.
+func unitNames(insts []instance) (run, disc []string) {
+	for _, in := range insts {
+		run = append(run, in.run)
+		if in.disc != "" {
+			disc = append(disc, in.disc)
 		}
 	}
 	return run, disc

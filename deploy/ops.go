@@ -256,7 +256,7 @@ func (d *Deployer) PlanUnits(ctx context.Context, app, rev string, files []UnitF
 			active[st.Name] = true
 		}
 	}
-	run, dsc := instances(app, rev, counts, discoveryProcs(app, rev, files))
+	run, dsc := unitNames(instances(app, rev, counts, discoveryProcs(app, rev, files)))
 	for _, n := range append(run, dsc...) {
 		if !active[n] {
 			p.Actions = append(p.Actions, "start "+n)

@@ -87,16 +87,13 @@ func (s *session) restartRest(ctx context.Context, cur string) error {
 	if err != nil {
 		return err
 	}
-	insts, _, err := s.instances(rel, rel.Instances)
+	files, err := s.st.Units(cur)
 	if err != nil {
 		return err
 	}
-	var units []string
-	for _, in := range insts {
-		units = append(units, in.units()...)
-	}
+	run, disc := unitNames(instances(s.app, cur, rel.Instances, discoveryProcs(s.app, cur, files)))
 	s.d.say("Starting the instances of %s an interrupted restart may have left stopped", short(cur))
-	return s.drv.Start(ctx, units...)
+	return s.drv.Start(ctx, append(run, disc...)...)
 }
 
 // ReconcileAll reconciles apps, or every app with state on this host when
