@@ -127,7 +127,7 @@ func (s Session) Serve(ctx context.Context) error {
 	}
 	cmd := exec.CommandContext(ctx, gitShell, "-c", arg)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.Stdin, s.Stdout, s.Stderr
-	cmd.Env = append(s.Env[:len(s.Env):len(s.Env)], "NAP_USER="+s.User, "NAP_APP="+req.App)
+	cmd.Env = append(slices.Clip(s.Env), "NAP_USER="+s.User, "NAP_APP="+req.App)
 	runErr := cmd.Run()
 	release()
 	if created {
@@ -174,7 +174,7 @@ func (s Session) serveCommand(ctx context.Context) error {
 func (r Runner) run(ctx context.Context, c Command, user string, extra []string) error {
 	cmd := exec.CommandContext(ctx, r.Self, slices.Concat([]string{c.Name}, r.Flags, extra, c.Words)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.Stdin, r.Stdout, r.Stderr
-	cmd.Env = append(r.Env[:len(r.Env):len(r.Env)], "NAP_USER="+user)
+	cmd.Env = append(slices.Clip(r.Env), "NAP_USER="+user)
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() > 0 {

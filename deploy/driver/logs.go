@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -93,7 +94,7 @@ func streamJournal(ctx context.Context, argv []string, emit func(Entry) error) e
 // with follow what they log until ctx ends: one journalctl for all of
 // them, which merges by itself.
 func (s *Systemd) Logs(ctx context.Context, names []string, n int, follow bool, emit func(Entry) error) error {
-	argv := append(s.journalctl()[:len(s.journalctl()):len(s.journalctl())], "--no-pager", "-o", "json", "-n", strconv.Itoa(n))
+	argv := append(slices.Clip(s.journalctl()), "--no-pager", "-o", "json", "-n", strconv.Itoa(n))
 	if follow {
 		argv = append(argv, "-f")
 	}
