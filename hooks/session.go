@@ -139,11 +139,7 @@ func (s Session) Serve(ctx context.Context) error {
 			}
 		}
 	}
-	var exit *exec.ExitError
-	if errors.As(runErr, &exit) && exit.ExitCode() > 0 {
-		return cli.Silent(exit.ExitCode())
-	}
-	return runErr
+	return exitOf(runErr)
 }
 
 // serveCommand runs one of the app owners' commands as nap-render on the
@@ -175,10 +171,15 @@ func (r Runner) run(ctx context.Context, c Command, user string, extra []string)
 	cmd := exec.CommandContext(ctx, r.Self, slices.Concat([]string{c.Name}, r.Flags, extra, c.Words)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.Stdin, r.Stdout, r.Stderr
 	cmd.Env = append(slices.Clip(r.Env), "NAP_USER="+user)
-	err := cmd.Run()
+	return exitOf(cmd.Run())
+}
+
+// exitOf is the end of a program that speaks to the client itself (git, a
+// nap-render command): its exit code, with nothing more to say.
+func exitOf(err error) error {
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() > 0 {
-		return cli.Silent(exit.ExitCode()) // the command said why
+		return cli.Silent(exit.ExitCode())
 	}
 	return err
 }
