@@ -41,18 +41,24 @@ func GitoliteAccess(gitolite, repo, user, git, gitDir string, env []string) func
 				return false, fmt.Errorf("git merge-base: %v", err)
 			}
 		}
-		cmd := exec.Command(gitolite, "access", "-q", repo, user, perm, u.Ref)
-		cmd.Dir, cmd.Env = gitDir, env
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.As(err, &exit) && exit.ExitCode() == 1 && len(out) == 0:
-			return false, nil
-		}
-		return false, fmt.Errorf("gitolite access: %v: %s", err, strings.TrimSpace(string(out)))
+		return access(context.Background(), gitolite, gitDir, env, repo, user, perm, u.Ref)
 	}
+}
+
+// access asks gitolite whether user may perm (R, W, +) ref of repo:
+// `gitolite access -q` exits 1 saying nothing when the rules deny it.
+func access(ctx context.Context, gitolite, dir string, env []string, repo, user, perm, ref string) (bool, error) {
+	cmd := exec.CommandContext(ctx, gitolite, "access", "-q", repo, user, perm, ref)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &exit) && exit.ExitCode() == 1 && len(out) == 0:
+		return false, nil
+	}
+	return false, fmt.Errorf("gitolite access: %v: %s", err, strings.TrimSpace(string(out)))
 }
 
 // SetupGitolite runs `gitolite setup --hooks-only` as gitoliteHome's user
@@ -125,15 +131,11 @@ func (g GitoliteSession) Serve(ctx context.Context) error {
 	if c.Writes() {
 		perm, ref = "W", "refs/heads/"+g.DeployBranch
 	}
-	cmd := exec.CommandContext(ctx, g.Gitolite, "access", "-q", c.App, g.User, perm, ref)
-	cmd.Env = g.Env
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit) && exit.ExitCode() == 1 && len(out) == 0:
-		return noAccess(c.App)
+	switch ok, err := access(ctx, g.Gitolite, "", g.Env, c.App, g.User, perm, ref); {
 	case err != nil:
-		return fmt.Errorf("gitolite access: %v: %s", err, strings.TrimSpace(string(out)))
+		return err
+	case !ok:
+		return noAccess(c.App)
 	}
 	return g.run(ctx, c, g.User, nil)
 }
