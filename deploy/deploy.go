@@ -404,21 +404,22 @@ func (s *session) withConfig(rel *render.Release) error {
 	if s.configApp.Dir != "" {
 		st = s.configApp
 	}
-	v, err := st.ConfigVersion()
-	if err != nil {
-		return envErr("config", "%v", err)
-	}
-	if s.pinnedConfig != 0 {
-		v = s.pinnedConfig
+	v := s.pinnedConfig
+	if v == 0 {
+		var err error
+		if v, err = st.ConfigVersion(); err != nil {
+			return envErr("config", "%v", err)
+		}
 	}
 	s.configVersion = v
 	if v == 0 {
 		return nil
 	}
-	rel.ConfigFile, rel.ConfigKeys, err = configRef(st, v)
+	file, keys, err := configRef(st, v)
 	if err != nil {
 		return envErr("config", "%v", err)
 	}
+	rel.ConfigFile, rel.ConfigKeys = file, keys
 	if s.cfg.Operator.Target == render.TargetFleet {
 		// fleet's machines do not share this disk: the units fetch the
 		// version from etcd (publishConfig puts it there)
@@ -447,18 +448,17 @@ func (s *session) publishConfig(ctx context.Context, v int) error {
 	if err != nil || len(kv) == 0 {
 		return nil // old versions wait for the next deploy
 	}
+	rels, err := s.st.Releases()
+	if err != nil {
+		return nil // old versions wait for the next deploy
+	}
 	keep := map[string]bool{render.ConfigKey(s.app, v): true}
-	if rels, err := s.st.Releases(); err == nil {
-		for _, r := range rels {
-			keep[render.ConfigKey(s.app, r.Config)] = true
-		}
-	} else {
-		return nil
+	for _, r := range rels {
+		keep[render.ConfigKey(s.app, r.Config)] = true
 	}
 	for k := range kv {
 		if !keep[k] {
 			s.etcd.Key(k, 0).Delete(ctx) // one left is deleted at the next deploy
-
 		}
 	}
 	return nil
